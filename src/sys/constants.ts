@@ -1,0 +1,97 @@
+// Kernel constants by OS, named as the C headers name them. Values from the
+// semantics document (§5) and the system headers of each OS.
+import { OS_NAME, type OS } from './platform.ts';
+
+export interface Constants {
+  // errno
+  EINTR: number; EAGAIN: number; ETIMEDOUT: number; EINPROGRESS: number; EALREADY: number;
+  EISCONN: number; ECONNABORTED: number; ECONNRESET: number; ECONNREFUSED: number; ENOTCONN: number;
+  EPIPE: number; EBADF: number; EINVAL: number; ENOBUFS: number; EMFILE: number; ENFILE: number;
+  ENOSYS: number; EPERM: number; ENOENT: number; EEXIST: number;
+  // fcntl / open
+  O_NONBLOCK: number; O_CLOEXEC: number; F_GETFD: number; F_SETFD: number; FD_CLOEXEC: number;
+  F_GETFL: number; F_SETFL: number;
+  FIONREAD: number;
+  // sockets
+  SOL_SOCKET: number; SO_ERROR: number; SO_REUSEADDR: number; SO_REUSEPORT: number; SO_KEEPALIVE: number;
+  SO_LINGER: number; SO_SNDBUF: number; SO_RCVBUF: number; SO_TYPE: number; SO_NOSIGPIPE: number;
+  AF_UNIX: number; AF_INET: number; AF_INET6: number;
+  SOCK_STREAM: number; SOCK_DGRAM: number; SOCK_NONBLOCK: number; SOCK_CLOEXEC: number;
+  IPPROTO_TCP: number; IPPROTO_IPV6: number; TCP_NODELAY: number; TCP_KEEPIDLE: number; TCP_KEEPINTVL: number;
+  IPV6_V6ONLY: number; SHUT_RD: number; SHUT_WR: number; SHUT_RDWR: number; MSG_NOSIGNAL: number;
+  // kqueue (0 where the OS has none)
+  EV_ADD: number; EV_DELETE: number; EV_ENABLE: number; EV_DISABLE: number; EV_ONESHOT: number;
+  EV_CLEAR: number; EV_RECEIPT: number; EV_ERROR: number; EV_EOF: number;
+  EVFILT_READ: number; EVFILT_WRITE: number; EVFILT_USER: number; NOTE_TRIGGER: number;
+}
+
+const bsdErrno = {
+  EINTR: 4, EAGAIN: 35, ETIMEDOUT: 60, EINPROGRESS: 36, EALREADY: 37, EISCONN: 56,
+  ECONNABORTED: 53, ECONNRESET: 54, ECONNREFUSED: 61, ENOTCONN: 57, EPIPE: 32, EBADF: 9,
+  EINVAL: 22, ENOBUFS: 55, EMFILE: 24, ENFILE: 23, ENOSYS: 78, EPERM: 1, ENOENT: 2, EEXIST: 17,
+};
+
+const bsdCommon = {
+  ...bsdErrno,
+  O_NONBLOCK: 0x4, F_GETFD: 1, F_SETFD: 2, FD_CLOEXEC: 1, F_GETFL: 3, F_SETFL: 4,
+  FIONREAD: 0x4004667f,
+  SOL_SOCKET: 0xffff, SO_ERROR: 0x1007, SO_REUSEADDR: 0x4, SO_REUSEPORT: 0x200, SO_KEEPALIVE: 0x8,
+  SO_LINGER: 0x80, SO_SNDBUF: 0x1001, SO_RCVBUF: 0x1002, SO_TYPE: 0x1008, SO_NOSIGPIPE: 0,
+  AF_UNIX: 1, AF_INET: 2, SOCK_STREAM: 1, SOCK_DGRAM: 2,
+  IPPROTO_TCP: 6, IPPROTO_IPV6: 41, TCP_NODELAY: 1, IPV6_V6ONLY: 27,
+  SHUT_RD: 0, SHUT_WR: 1, SHUT_RDWR: 2, MSG_NOSIGNAL: 0,
+  EV_ADD: 0x1, EV_DELETE: 0x2, EV_ENABLE: 0x4, EV_DISABLE: 0x8, EV_ONESHOT: 0x10, EV_CLEAR: 0x20,
+  EV_RECEIPT: 0x40, EV_ERROR: 0x4000, EV_EOF: 0x8000,
+  EVFILT_READ: -1, EVFILT_WRITE: -2, NOTE_TRIGGER: 0x01000000,
+};
+
+const tables: Record<OS, Constants> = {
+  // Linux: the kqueue names describe the user-space kqueue (sys/ukqueue.ts),
+  // which follows FreeBSD's API and values.
+  linux: {
+    EINTR: 4, EAGAIN: 11, ETIMEDOUT: 110, EINPROGRESS: 115, EALREADY: 114, EISCONN: 106,
+    ECONNABORTED: 103, ECONNRESET: 104, ECONNREFUSED: 111, ENOTCONN: 107, EPIPE: 32, EBADF: 9,
+    EINVAL: 22, ENOBUFS: 105, EMFILE: 24, ENFILE: 23, ENOSYS: 38, EPERM: 1, ENOENT: 2, EEXIST: 17,
+    O_NONBLOCK: 0x800, O_CLOEXEC: 0x80000, F_GETFD: 1, F_SETFD: 2, FD_CLOEXEC: 1, F_GETFL: 3, F_SETFL: 4,
+    FIONREAD: 0x541b,
+    SOL_SOCKET: 1, SO_ERROR: 4, SO_REUSEADDR: 2, SO_REUSEPORT: 15, SO_KEEPALIVE: 9, SO_LINGER: 13,
+    SO_SNDBUF: 7, SO_RCVBUF: 8, SO_TYPE: 3, SO_NOSIGPIPE: 0,
+    AF_UNIX: 1, AF_INET: 2, AF_INET6: 10, SOCK_STREAM: 1, SOCK_DGRAM: 2,
+    SOCK_NONBLOCK: 0x800, SOCK_CLOEXEC: 0x80000,
+    IPPROTO_TCP: 6, IPPROTO_IPV6: 41, TCP_NODELAY: 1, TCP_KEEPIDLE: 4, TCP_KEEPINTVL: 5, IPV6_V6ONLY: 26,
+    SHUT_RD: 0, SHUT_WR: 1, SHUT_RDWR: 2, MSG_NOSIGNAL: 0x4000,
+    EV_ADD: 0x1, EV_DELETE: 0x2, EV_ENABLE: 0x4, EV_DISABLE: 0x8, EV_ONESHOT: 0x10, EV_CLEAR: 0x20,
+    EV_RECEIPT: 0x40, EV_ERROR: 0x4000, EV_EOF: 0x8000,
+    EVFILT_READ: -1, EVFILT_WRITE: -2, EVFILT_USER: -11, NOTE_TRIGGER: 0x01000000,
+  },
+  darwin: {
+    ...bsdCommon, O_CLOEXEC: 0x1000000, AF_INET6: 30, SOCK_NONBLOCK: 0, SOCK_CLOEXEC: 0,
+    SO_NOSIGPIPE: 0x1022, TCP_KEEPIDLE: 0x10, TCP_KEEPINTVL: 0x101, EVFILT_USER: -10,
+  },
+  freebsd: {
+    ...bsdCommon, O_CLOEXEC: 0x100000, AF_INET6: 28, SOCK_NONBLOCK: 0x20000000, SOCK_CLOEXEC: 0x10000000,
+    TCP_KEEPIDLE: 0x100, TCP_KEEPINTVL: 0x200, MSG_NOSIGNAL: 0x20000, EVFILT_USER: -11,
+  },
+  dragonfly: {
+    ...bsdCommon, O_CLOEXEC: 0x20000, AF_INET6: 28, SOCK_NONBLOCK: 0x20000000, SOCK_CLOEXEC: 0x10000000,
+    TCP_KEEPIDLE: 0x100, TCP_KEEPINTVL: 0x200, MSG_NOSIGNAL: 0x400, EV_RECEIPT: 0, EVFILT_USER: -9,
+  },
+  netbsd: {
+    ...bsdCommon, O_CLOEXEC: 0x400000, AF_INET6: 24, SOCK_NONBLOCK: 0x20000000, SOCK_CLOEXEC: 0x10000000,
+    TCP_KEEPIDLE: 3, TCP_KEEPINTVL: 5, MSG_NOSIGNAL: 0x400, EV_RECEIPT: 0,
+    EVFILT_READ: 0, EVFILT_WRITE: 1, EVFILT_USER: 8, SO_REUSEPORT: 0x200,
+  },
+  openbsd: {
+    ...bsdCommon, O_CLOEXEC: 0x10000, AF_INET6: 24, SOCK_NONBLOCK: 0x4000, SOCK_CLOEXEC: 0x8000,
+    TCP_KEEPIDLE: 0, TCP_KEEPINTVL: 0, MSG_NOSIGNAL: 0x400, EVFILT_USER: 0, NOTE_TRIGGER: 0,
+  },
+};
+
+export const C: Readonly<Constants> = Object.freeze(tables[OS_NAME]);
+export function constantsFor(os: OS): Readonly<Constants> { return tables[os]; }
+
+// Linux epoll and eventfd (the same on x86_64 and arm64).
+export const EPOLLIN = 0x1, EPOLLPRI = 0x2, EPOLLOUT = 0x4, EPOLLERR = 0x8, EPOLLHUP = 0x10;
+export const EPOLLRDHUP = 0x2000, EPOLLONESHOT = 0x40000000, EPOLLET = 0x80000000;
+export const EPOLL_CTL_ADD = 1, EPOLL_CTL_DEL = 2, EPOLL_CTL_MOD = 3;
+export const EPOLL_CLOEXEC = 0x80000, EFD_CLOEXEC = 0x80000, EFD_NONBLOCK = 0x800;
