@@ -149,21 +149,22 @@ async function main(): Promise<number> {
     const skipped = s.servers.filter((id) => skipReason.has(id)).map((id) => ({ server: id, reason: skipReason.get(id) ?? '' }));
     if (servers.length === 0) {
       log(`[${s.id}] skipped: no server can run`);
-      summaries.push(summarize(s, [], skipped));
+      summaries.push(summarize(s, [], skipped, 0));
       continue;
     }
     const mine: RunRecord[] = [];
-    for (let round = 1; round <= opt.rounds; round++) {
+    const rounds = Math.min(opt.rounds, s.maxRounds ?? opt.rounds);
+    for (let round = 1; round <= rounds; round++) {
       for (const id of servers) {
         const o = await measureOnce(s, SERVERS[id], built);
         const rec: RunRecord = { scenario: s.id, server: id, round, ok: o.ok, mismatch: o.mismatch, error: o.error, values: o.values };
         mine.push(rec);
-        log(`[${s.id}] round ${round}/${opt.rounds} ${SERVERS[id].label}: ${describe(s, o)}`);
+        log(`[${s.id}] round ${round}/${rounds} ${SERVERS[id].label}: ${describe(s, o)}`);
         if (!o.ok) failures.push(`${s.id} ${SERVERS[id].label} round ${round}: ${o.error ?? 'failed'}`);
       }
     }
     runs.push(...mine);
-    summaries.push(summarize(s, mine, skipped));
+    summaries.push(summarize(s, mine, skipped, rounds));
   }
 
   let micro: MicroResult[] = [];
@@ -187,14 +188,14 @@ async function main(): Promise<number> {
     m.ok ? `micro ${m.name}: ${Object.entries(m.values).map(([k, v]) => `${k} ${typeof v === 'number' ? v.toFixed(2) : String(v)}`).join(', ')}` : `micro ${m.name}: ${m.skipped ? 'skipped' : 'FAILED'}: ${m.error ?? ''}`,
   );
 
-  process.stdout.write(`${terminalTables(summaries, opt.rounds)}\n`);
+  process.stdout.write(`${terminalTables(summaries)}\n`);
   if (microLines.length) process.stdout.write(`\n${microLines.join('\n')}\n`);
 
   mkdirSync(opt.out, { recursive: true });
   const files = { json: join(opt.out, `${base}.json`), md: join(opt.out, `${base}.md`), svg: join(opt.out, `${base}.svg`) };
   const doc = { mode: opt.mode, idle: opt.idle, rounds: opt.rounds, date: new Date().toISOString(), seconds, machine: machine(built), notes, failures, scenarios: summaries, micro, runs };
   writeFileSync(files.json, `${JSON.stringify(doc, null, 2)}\n`);
-  const md = markdownTables(summaries, opt.rounds, header) + (microLines.length ? `\n${microLines.map((l) => `- ${l}`).join('\n')}\n` : '') + (failures.length ? `\n## Failures\n${failures.map((f) => `- ${f}`).join('\n')}\n` : '');
+  const md = markdownTables(summaries, header) + (microLines.length ? `\n${microLines.map((l) => `- ${l}`).join('\n')}\n` : '') + (failures.length ? `\n## Failures\n${failures.map((f) => `- ${f}`).join('\n')}\n` : '');
   writeFileSync(files.md, md);
   writeFileSync(files.svg, ratioChart(summaries, `netpoll bench (${opt.mode}): headline figure relative to node:net, >1 is better`));
   log(`\nwrote ${relative(ROOT_DIR, files.json)}, ${relative(ROOT_DIR, files.md)}, ${relative(ROOT_DIR, files.svg)} in ${seconds.toFixed(0)} s`);

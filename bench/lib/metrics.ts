@@ -3,27 +3,29 @@ export type Better = 'higher' | 'lower';
 
 export interface MetricDef {
   label: string;
+  /** for ratio column headers */
+  short: string;
   better: Better;
   digits: number;
 }
 
 export const METRICS = {
-  rt_per_s: { label: 'round trips/s', better: 'higher', digits: 0 },
-  mb_per_s: { label: 'MB/s', better: 'higher', digits: 1 },
-  p50_us: { label: 'p50 µs', better: 'lower', digits: 1 },
-  p99_us: { label: 'p99 µs', better: 'lower', digits: 1 },
-  p999_us: { label: 'p99.9 µs', better: 'lower', digits: 1 },
-  cpu_us_per_rt: { label: 'srv CPU µs/rt', better: 'lower', digits: 2 },
-  server_cpu_ms: { label: 'srv CPU ms', better: 'lower', digits: 0 },
-  loadgen_cpu_pct: { label: 'loadgen CPU %', better: 'lower', digits: 0 },
-  timer_p99_ms: { label: 'timer late p99 ms', better: 'lower', digits: 1 },
-  timer_max_ms: { label: 'timer late max ms', better: 'lower', digits: 1 },
-  rss_per_conn: { label: 'RSS B/conn', better: 'lower', digits: 0 },
-  heap_per_conn: { label: 'heap B/conn', better: 'lower', digits: 0 },
-  open_ms: { label: 'open ms', better: 'lower', digits: 0 },
-  total_ms: { label: 'all echoed ms', better: 'lower', digits: 0 },
-  p99_ms: { label: 'p99 ms', better: 'lower', digits: 0 },
-  value: { label: 'value', better: 'higher', digits: 2 },
+  rt_per_s: { label: 'round trips/s', short: 'rt/s', better: 'higher', digits: 0 },
+  mb_per_s: { label: 'MB/s', short: 'MB/s', better: 'higher', digits: 1 },
+  p50_us: { label: 'p50 µs', short: 'p50', better: 'lower', digits: 1 },
+  p99_us: { label: 'p99 µs', short: 'p99', better: 'lower', digits: 1 },
+  p999_us: { label: 'p99.9 µs', short: 'p99.9', better: 'lower', digits: 1 },
+  cpu_us_per_rt: { label: 'srv CPU µs/rt', short: 'CPU/rt', better: 'lower', digits: 2 },
+  server_cpu_ms: { label: 'srv CPU ms', short: 'CPU', better: 'lower', digits: 0 },
+  loadgen_cpu_pct: { label: 'loadgen CPU %', short: 'lg CPU', better: 'lower', digits: 0 },
+  timer_p99_ms: { label: 'timer late p99 ms', short: 'timer p99', better: 'lower', digits: 1 },
+  timer_max_ms: { label: 'timer late max ms', short: 'timer max', better: 'lower', digits: 1 },
+  rss_per_conn: { label: 'RSS B/conn', short: 'RSS/conn', better: 'lower', digits: 0 },
+  heap_per_conn: { label: 'heap B/conn', short: 'heap/conn', better: 'lower', digits: 0 },
+  open_ms: { label: 'open ms', short: 'open', better: 'lower', digits: 0 },
+  total_ms: { label: 'all echoed ms', short: 'all echoed', better: 'lower', digits: 0 },
+  p99_ms: { label: 'p99 ms', short: 'p99', better: 'lower', digits: 0 },
+  value: { label: 'value', short: 'value', better: 'higher', digits: 2 },
 } as const satisfies Record<string, MetricDef>;
 
 export type MetricKey = keyof typeof METRICS;

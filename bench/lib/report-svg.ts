@@ -22,7 +22,7 @@ function esc(s: string): string {
 }
 
 export function ratioChart(all: ScenarioSummary[], title: string): string {
-  const W = 900;
+  const W = 960;
   const LABEL_W = 170;
   const PLOT_W = W - LABEL_W - 90;
   const BAR_H = 16;
@@ -32,20 +32,23 @@ export function ratioChart(all: ScenarioSummary[], title: string): string {
     label: string;
     adv: number | undefined;
   }
+  // One panel per ratio figure: the headline, then e.g. server CPU per round trip.
   const panels = all
-    .map((s) => {
-      const key = s.metrics[0];
-      if (key === undefined) return null;
-      const bars: Bar[] = s.servers.map((sv) => {
-        const r = sv.ratios[key];
-        return { server: sv.server, label: sv.label, adv: advantage(key, s.baseline ? r?.vsBaseline : r?.vsNode) };
-      });
-      const ref = s.baseline ? SERVERS[s.baseline].label : 'node:net';
-      return { s, key, bars, sub: `${METRICS[key].label}, ×${ref} (>1 better)` };
-    })
-    .filter((p): p is NonNullable<typeof p> => p !== null && p.bars.length > 0);
+    .flatMap((s) =>
+      s.ratioMetrics.map((key) => {
+        const bars: Bar[] = s.servers.map((sv) => {
+          const r = sv.ratios[key];
+          return { server: sv.server, label: sv.label, adv: advantage(key, s.baseline ? r?.vsBaseline : r?.vsNode) };
+        });
+        const ref = s.baseline ? SERVERS[s.baseline].label : 'node:net';
+        const dir = METRICS[key].better === 'lower' ? `${ref} ÷ server` : `server ÷ ${ref}`;
+        return { s, key, bars, sub: `${METRICS[key].label}: ${dir} (>1 is better)` };
+      }),
+    )
+    .filter((p) => p.bars.length > 0);
 
-  const maxAdv = Math.max(2, ...panels.flatMap((p) => p.bars.map((b) => b.adv ?? 0)));
+  const finite = panels.flatMap((p) => p.bars.map((b) => b.adv ?? 0)).filter((v) => Number.isFinite(v));
+  const maxAdv = Math.min(8, Math.max(2, ...finite));
   const scaleMax = Math.ceil(maxAdv * 2) / 2;
   const x = (v: number): number => LABEL_W + (Math.min(v, scaleMax) / scaleMax) * PLOT_W;
 
@@ -61,7 +64,8 @@ export function ratioChart(all: ScenarioSummary[], title: string): string {
       if (b.adv !== undefined) {
         const w = Math.max(1, x(b.adv) - LABEL_W);
         parts.push(`<rect x="${LABEL_W}" y="${y}" width="${w.toFixed(1)}" height="${BAR_H}" fill="${COLORS[b.server]}"/>`);
-        parts.push(`<text x="${(LABEL_W + w + 4).toFixed(1)}" y="${y + BAR_H - 4}">${b.adv.toFixed(2)}×</text>`);
+        const txt = Number.isFinite(b.adv) ? `${b.adv.toFixed(2)}×` : '∞ (zero)';
+        parts.push(`<text x="${(LABEL_W + w + 4).toFixed(1)}" y="${y + BAR_H - 4}">${txt}</text>`);
       } else {
         parts.push(`<text x="${LABEL_W + 4}" y="${y + BAR_H - 4}" fill="#999">no data</text>`);
       }

@@ -11,9 +11,9 @@ interface Grid {
 function grid(s: ScenarioSummary): Grid {
   const head = ['server', ...s.metrics.map((k) => METRICS[k].label)];
   for (const k of s.ratioMetrics) {
-    const short = METRICS[k].label;
-    if (s.baseline) head.push(`${short} ÷ ${SERVERS[s.baseline].label}`);
-    else head.push(`${short} ÷ node:net`, `${short} ÷ C`);
+    const short = METRICS[k].short;
+    if (s.baseline) head.push(`${short} ÷base`);
+    else head.push(`${short} ÷node`, `${short} ÷C`);
   }
   const rows = s.servers.map((sv) => {
     const label = sv.failures ? `${sv.label} (${sv.failures}/${sv.runs} FAILED)` : sv.label;
@@ -28,14 +28,15 @@ function grid(s: ScenarioSummary): Grid {
   return { head, rows };
 }
 
-function caption(s: ScenarioSummary, rounds: number): string {
-  return `${s.id}: ${s.title} (median of ${rounds} round${rounds > 1 ? 's' : ''})${s.note ? ` — ${s.note}` : ''}`;
+function caption(s: ScenarioSummary): string {
+  const rounds = s.rounds;
+  return `${s.id}: ${s.title} (median of ${rounds} round${rounds === 1 ? '' : 's'})${s.note ? ` — ${s.note}` : ''}`;
 }
 
-export function terminalTables(all: ScenarioSummary[], rounds: number): string {
+export function terminalTables(all: ScenarioSummary[]): string {
   const out: string[] = [];
   for (const s of all) {
-    out.push('', caption(s, rounds));
+    out.push('', caption(s));
     const g = grid(s);
     const widths = g.head.map((h, i) => Math.max(h.length, ...g.rows.map((r) => (r[i] ?? '').length)));
     const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
@@ -46,10 +47,10 @@ export function terminalTables(all: ScenarioSummary[], rounds: number): string {
   return out.join('\n');
 }
 
-export function markdownTables(all: ScenarioSummary[], rounds: number, header: string[]): string {
+export function markdownTables(all: ScenarioSummary[], header: string[]): string {
   const out: string[] = [...header];
   for (const s of all) {
-    out.push('', `### ${caption(s, rounds)}`, '');
+    out.push('', `### ${caption(s)}`, '');
     const g = grid(s);
     out.push(`| ${g.head.join(' | ')} |`, `|${g.head.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`);
     for (const r of g.rows) out.push(`| ${r.join(' | ')} |`);

@@ -19,6 +19,8 @@ interface Base {
   baseline?: ServerId;
   /** Cores for the server; default the server core only. */
   cpus?: string;
+  /** At most this many rounds (quick mode keeps slow scenarios short). */
+  maxRounds?: number;
   note?: string;
 }
 export interface EchoScenario extends Base {
@@ -66,7 +68,7 @@ function echo(id: string, conns: number, size: number, t: Timing, extra: Partial
   };
 }
 
-function idle(counts: [number, number], withEcho: boolean): IdleScenario {
+function idle(counts: [number, number], withEcho: boolean, maxRounds?: number): IdleScenario {
   return {
     kind: 'idle',
     id: withEcho ? 'idle-echoed' : 'idle-never',
@@ -75,6 +77,7 @@ function idle(counts: [number, number], withEcho: boolean): IdleScenario {
     echo: withEcho,
     servers: MAIN_SERVERS,
     metrics: ['rss_per_conn', 'heap_per_conn', 'open_ms'],
+    maxRounds,
     note: 'bytes per connection between the two counts, after a gc',
   };
 }
@@ -135,8 +138,15 @@ export function scenariosFor(mode: Mode): Scenario[] {
     ];
   }
   if (mode === 'quick') {
-    const t: Timing = { warmup: 0.5, duration: 1.5 };
-    return [echo('rt-100x64', 100, 64, t), echo('rt-1000x64', 1000, 64, t), echo('lat-1x64', 1, 64, t, { metrics: latencyFirst(), ratioMetrics: ['p99_us', 'cpu_us_per_rt'] }), idle([2000, 10000], true)];
+    // About a minute with four servers: short windows, one idle round
+    // (node:net takes seconds to accept a few thousand connections).
+    const t: Timing = { warmup: 0.3, duration: 1 };
+    return [
+      echo('rt-100x64', 100, 64, t),
+      echo('rt-1000x64', 1000, 64, t),
+      echo('lat-1x64', 1, 64, t, { metrics: latencyFirst(), ratioMetrics: ['p99_us', 'cpu_us_per_rt'] }),
+      idle([1000, 5000], true, 1),
+    ];
   }
   const t: Timing = { warmup: 1, duration: 3 };
   return [

@@ -40,17 +40,19 @@ export interface ScenarioSummary {
   metrics: MetricKey[];
   ratioMetrics: MetricKey[];
   baseline?: ServerId;
+  rounds: number;
   servers: ServerSummary[];
   skipped: Array<{ server: ServerId; reason: string }>;
 }
 
 /** >1 means better than the reference, whichever way the metric goes. */
 export function advantage(key: MetricKey, r: number | undefined): number | undefined {
+  if (r === 0 && METRICS[key].better === 'lower') return Infinity; // e.g. C's 0 B per idle connection
   if (r === undefined || !Number.isFinite(r) || r <= 0) return undefined;
   return METRICS[key].better === 'higher' ? r : 1 / r;
 }
 
-export function summarize(s: Scenario, runs: RunRecord[], skipped: Array<{ server: ServerId; reason: string }>): ScenarioSummary {
+export function summarize(s: Scenario, runs: RunRecord[], skipped: Array<{ server: ServerId; reason: string }>, rounds: number): ScenarioSummary {
   const ratioMetrics = [...new Set<MetricKey>([s.metrics[0] as MetricKey, ...(s.ratioMetrics ?? [])])];
   const servers: ServerSummary[] = [];
   for (const id of s.servers) {
@@ -76,5 +78,5 @@ export function summarize(s: Scenario, runs: RunRecord[], skipped: Array<{ serve
       sv.ratios[k] = s.baseline ? { vsBaseline: div(find(s.baseline)) } : { vsNode: div(find('node-net')), vsC: div(find('c-epoll')) };
     }
   }
-  return { id: s.id, title: s.title, kind: s.kind, note: s.note, metrics: s.metrics, ratioMetrics, baseline: s.baseline, servers, skipped };
+  return { id: s.id, title: s.title, kind: s.kind, note: s.note, metrics: s.metrics, ratioMetrics, baseline: s.baseline, rounds, servers, skipped };
 }
