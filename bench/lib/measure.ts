@@ -68,7 +68,11 @@ async function bulkRun(s: BulkScenario, srv: RunningServer, built: Built): Promi
   const r = await runLoadgen(built, args, 30_000 + s.bytes / 50_000);
   if (!r.ok) return failed(r, srv);
   const cpu = num(r, 'server_cpu_us');
-  return { ok: true, values: { mb_per_s: num(r, 'mb_per_s'), server_cpu_ms: cpu === undefined ? undefined : cpu / 1000 }, raw: r };
+  const lg = num(r, 'loadgen_cpu_us');
+  const secs = num(r, 'seconds');
+  // The generator fills and checks every byte: show how busy its core was.
+  const lgPct = lg !== undefined && secs ? lg / (secs * 1e4) : undefined;
+  return { ok: true, values: { mb_per_s: num(r, 'mb_per_s'), server_cpu_ms: cpu === undefined ? undefined : cpu / 1000, loadgen_cpu_pct: lgPct }, raw: r };
 }
 
 async function burstRun(s: BurstScenario, srv: RunningServer, built: Built): Promise<Outcome> {

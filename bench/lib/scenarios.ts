@@ -89,7 +89,7 @@ function bulk(bytes: number): BulkScenario {
     title: `1 conn bulk ${bytes >= 1 << 30 ? `${bytes / (1 << 30)} GiB` : `${bytes / (1 << 20)} MiB`} each way`,
     bytes,
     servers: MAIN_SERVERS,
-    metrics: ['mb_per_s', 'server_cpu_ms'],
+    metrics: ['mb_per_s', 'server_cpu_ms', 'loadgen_cpu_pct'],
   };
 }
 
