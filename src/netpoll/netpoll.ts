@@ -33,7 +33,7 @@ export class Netpoll implements PollDescHost {
   constructor(opts: NetpollOptions = {}) {
     this.poller = createPoller(opts);
     try {
-      this.driver = new LoopDriver(this.poller, this.onReady, this.onDriverError);
+      this.driver = new LoopDriver(this.poller, this.deliver, this.onDriverError);
     } catch (e) {
       this.poller.shutdown();
       throw e;
@@ -109,7 +109,8 @@ export class Netpoll implements PollDescHost {
     }
   }
 
-  private readonly onReady = (token: number, mode: Mode, eventErr: boolean): void => {
+  /** netpollready for one harvested event; a stale token (closed, slot reused) reaches nobody. */
+  readonly deliver = (token: number, mode: Mode, eventErr: boolean): void => {
     this.cache.lookup(token)?.ready(mode, eventErr);
   };
 

@@ -1,0 +1,38 @@
+// Real descriptors for tests: pipes, socketpairs, and the process's fd count.
+import { readdirSync } from 'node:fs';
+import { C } from '../../src/sys/constants.ts';
+import { nonblockingPipe, setCloseOnExec, setNonblock } from '../../src/sys/descriptors.ts';
+import { close, read, socketpair, write } from '../../src/sys/libc.ts';
+import { check } from '../../src/sys/syscall-error.ts';
+
+export { nonblockingPipe as pipe };
+
+export function socketPair(): [number, number] {
+  const sv = new Int32Array(2);
+  check('socketpair', socketpair(C.AF_UNIX, C.SOCK_STREAM, 0, sv));
+  for (const fd of sv) { setNonblock(fd); setCloseOnExec(fd); }
+  return [sv[0]!, sv[1]!];
+}
+
+export function openFdCount(): number {
+  return readdirSync('/proc/self/fd').length;
+}
+
+export function writeStr(fd: number, s: string): number {
+  const b = Buffer.from(s);
+  return write(fd, b, b.length);
+}
+
+export function readAll(fd: number): string {
+  const b = Buffer.alloc(65536);
+  let out = '';
+  for (;;) {
+    const n = read(fd, b, b.length);
+    if (n <= 0) return out;
+    out += b.toString('latin1', 0, n);
+  }
+}
+
+export function closeAll(...fds: number[]): void {
+  for (const fd of fds) close(fd);
+}
