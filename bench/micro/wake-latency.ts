@@ -3,9 +3,9 @@
 // and calls wake() through wakerFrom(handle); the main thread measures how
 // long it took to come back out of poll(). Prints one JSON line.
 // Usage: node --import tsx bench/micro/wake-latency.ts [--mode full|quick|smoke]
-import { Worker, isMainThread, workerData } from 'node:worker_threads';
-import { fileURLToPath } from 'node:url';
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { createPoller, wakerFrom } from '../../src/poller/index.ts';
+import { tsWorker } from '../lib/ts-worker.ts';
 
 interface Shared {
   handle: Parameters<typeof wakerFrom>[0];
@@ -24,6 +24,7 @@ function pct(sorted: number[], p: number): number {
 
 function workerSide(sh: Shared): void {
   const waker = wakerFrom(sh.handle);
+  parentPort?.postMessage('ready');
   const flags = new Int32Array(sh.flags);
   const stamp = new BigInt64Array(sh.stamp);
   for (let i = 0; i < sh.iterations; i++) {
@@ -50,12 +51,13 @@ async function mainSide(): Promise<void> {
   };
   const flags = new Int32Array(sh.flags);
   const stamp = new BigInt64Array(sh.stamp);
-  const w = new Worker(fileURLToPath(import.meta.url), { workerData: sh });
+  const w = tsWorker(import.meta.url, { workerData: sh });
   const samples: number[] = [];
   let lost = 0;
   try {
     await new Promise<void>((res, rej) => {
-      w.once('online', () => res());
+      // the worker says it is ready once its module (and tsx) are loaded
+      w.once('message', () => res());
       w.once('error', rej);
     });
     for (let i = 0; i < iterations; i++) {

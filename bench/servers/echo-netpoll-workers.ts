@@ -3,8 +3,8 @@
 // them. Compared with W=1 of the same file in the "workers" scenario.
 // Usage: node --import tsx bench/servers/echo-netpoll-workers.ts 127.0.0.1:PORT [W]
 // The port must be concrete (not 0): each worker binds it separately.
-import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { fileURLToPath } from 'node:url';
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { tsWorker } from '../lib/ts-worker.ts';
 
 interface Job {
   address: string;
@@ -41,9 +41,8 @@ if (isMainThread) {
     process.exit(2);
   }
   let ready = 0;
-  const self = fileURLToPath(import.meta.url);
   for (let i = 0; i < count; i++) {
-    const w = new Worker(self, { workerData: { address } satisfies Job });
+    const w = tsWorker(import.meta.url, { workerData: { address } satisfies Job });
     w.on('message', (m: unknown) => {
       if (m === 'listening' && ++ready === count) process.stdout.write(`listening on ${address}\n`);
     });
