@@ -310,16 +310,14 @@ static int recv_echo(conn_t *c, uint32_t id) {
   return c->got == opt_size;
 }
 
-static void print_echo_result(const char *mode, long long rts, double secs, long long srv_cpu, long long lg_cpu,
-                              uint64_t extra_ms) {
+static void print_echo_result(const char *mode, long long rts, double secs, long long srv_cpu, long long lg_cpu) {
   double rps = rts / secs;
   printf("{\"mode\":\"%s\",\"ok\":true,\"conns\":%d,\"size\":%d,\"seconds\":%.4f,\"round_trips\":%lld,"
          "\"rt_per_s\":%.1f,\"mb_per_s\":%.3f,\"p50_us\":%.2f,\"p99_us\":%.2f,\"p999_us\":%.2f,\"max_us\":%.2f,"
-         "\"server_cpu_us\":%lld,\"server_cpu_us_per_rt\":%.4f,\"loadgen_cpu_us\":%lld,\"loadgen_cpu_pct\":%.1f,"
-         "\"total_ms\":%llu}\n",
+         "\"server_cpu_us\":%lld,\"server_cpu_us_per_rt\":%.4f,\"loadgen_cpu_us\":%lld,\"loadgen_cpu_pct\":%.1f}\n",
          mode, opt_conns, opt_size, secs, rts, rps, rps * opt_size / 1e6, hist_pct_us(50), hist_pct_us(99),
          hist_pct_us(99.9), (double)hist_max / 1000.0, srv_cpu, srv_cpu >= 0 && rts ? (double)srv_cpu / (double)rts : -1.0,
-         lg_cpu, 100.0 * (double)lg_cpu / (secs * 1e6), (unsigned long long)extra_ms);
+         lg_cpu, 100.0 * (double)lg_cpu / (secs * 1e6));
   fflush(stdout);
 }
 
@@ -387,7 +385,7 @@ static void run_echo(void) {
   long long srv1 = proc_cpu_us(opt_pid), lg1 = self_cpu_us();
   double secs = (double)(t_end - t_measure) / 1e9;
   if (rts == 0) die_json(5, "no round trip completed in the measured window");
-  print_echo_result("echo", rts, secs, srv0 >= 0 && srv1 >= 0 ? srv1 - srv0 : -1, lg1 - lg0, 0);
+  print_echo_result("echo", rts, secs, srv0 >= 0 && srv1 >= 0 ? srv1 - srv0 : -1, lg1 - lg0);
   for (int i = 0; i < n; i++) close(conns[i].fd);
 }
 
