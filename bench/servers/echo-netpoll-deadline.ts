@@ -15,8 +15,7 @@ async function serve(conn: Conn): Promise<void> {
       conn.setReadDeadline(Date.now() + IDLE_TIMEOUT_MS);
       const n = await conn.read(buf);
       if (n === null) return;
-      let off = 0;
-      while (off < n) off += await conn.write(buf.subarray(off, n));
+      await conn.write(buf, 0, n); // writes all of it (Go's Write); offset+length: no subarray per echo
     }
   } catch {
     // reset by peer or deadline exceeded: either way this connection is done

@@ -19,8 +19,7 @@ async function workerMain(job: Job): Promise<void> {
       for (;;) {
         const n = await conn.read(buf);
         if (n === null) return;
-        let off = 0;
-        while (off < n) off += await conn.write(buf.subarray(off, n));
+        await conn.write(buf, 0, n); // writes all of it (Go's Write); offset+length: no subarray per echo
       }
     } catch {
       // reset by peer: this connection is done
