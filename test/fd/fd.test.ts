@@ -1,0 +1,509 @@
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, test } from 'node:test';
+import { FD, MAX_RW, NoDeadlineError, rwChunk } from '../../src/fd/index.ts';
+import { DeadlineExceededError, NetClosingError, Netpoll } from '../../src/netpoll/index.ts';
+import { C } from '../../src/sys/constants.ts';
+import { nonblockingPipe } from '../../src/sys/descriptors.ts';
+import { write as sysWrite } from '../../src/sys/libc.ts';
+import { SyscallError } from '../../src/sys/syscall-error.ts';
+import {
+  backends, closedPort, closeRaw, codeOf, fdIsOpen, isNonblockCloexec, loopback4, openFdCount, portOf,
+  settleWithin, sleep, socketPair, tcpListener, tcpSocket,
+} from './helpers.ts';
+
+const isClosedErr = (e: unknown): boolean => e instanceof NetClosingError && codeOf(e) === 'ERR_NETPOLL_CLOSED';
+const isTimeout = (e: unknown): boolean => e instanceof DeadlineExceededError && codeOf(e) === 'ETIMEDOUT';
+
+for (const backend of backends) {
+  describe(`FD (${backend})`, () => {
+    let np: Netpoll;
+    let fds: FD[];
+    const fd = (sysfd: number, opts: ConstructorParameters<typeof FD>[1] = {}): FD => {
+      const f = new FD(sysfd, { netpoll: np, ...opts });
+      fds.push(f);
+      return f;
+    };
+    const pair = (): [FD, FD] => { const [a, b] = socketPair(); return [fd(a), fd(b)]; };
+    /** Fills a's send buffer (and the peer's receive buffer) until write(2) gives EAGAIN. */
+    const fill = (a: FD): number => {
+      const chunk = new Uint8Array(1 << 16);
+      let total = 0;
+      for (;;) {
+        const n = sysWrite(a.sysfd, chunk, chunk.length);
+        if (n < 0) { assert.equal(n, -C.EAGAIN); return total; }
+        total += n;
+      }
+    };
+
+    beforeEach(() => { np = new Netpoll({ backend }); fds = []; });
+    afterEach(async () => {
+      for (const f of fds) if (!f.closed) await f.close();
+      np.shutdown();
+    });
+
+    test('read and write move bytes; a parked read wakes on data', async () => {
+      const [a, b] = pair();
+      const buf = new Uint8Array(16);
+      const p = b.read(buf);
+      assert.equal(await settleWithin(p, 20), 'pending');
+      assert.equal(await a.write(new TextEncoder().encode('hello')), 5);
+      assert.equal(await p, 5);
+      assert.equal(new TextDecoder().decode(buf.subarray(0, 5)), 'hello');
+      // offset and length land where asked
+      await a.write(new Uint8Array([1, 2, 3, 4, 5, 6]), 2, 3);
+      const big = new Uint8Array(10);
+      assert.equal(await b.read(big, 4, 6), 3);
+      assert.deepEqual([...big], [0, 0, 0, 0, 3, 4, 5, 0, 0, 0]);
+    });
+
+    test('bounds are checked before any syscall', async () => {
+      const [a] = pair();
+      await assert.rejects(a.read(new Uint8Array(4), 2, 3), RangeError);
+      await assert.rejects(a.read(new Uint8Array(4), 5), RangeError);
+      await assert.rejects(a.write(new Uint8Array(4), -1, 1), RangeError);
+      await assert.rejects(a.write(new Uint8Array(4), 0, 5), RangeError);
+    });
+
+    test('#31 close wakes a parked read, write and accept with the closed error', async () => {
+      const [a] = pair();
+      const [c] = pair();
+      fill(c);
+      const ln = fd(tcpListener().fd);
+      const r = a.read(new Uint8Array(8));
+      const w = c.write(new Uint8Array(1 << 16));
+      const acc = ln.accept();
+      assert.equal(await settleWithin(Promise.race([r, w, acc]), 20), 'pending');
+      await Promise.all([a.close(), c.close(), ln.close()]);
+      for (const p of [r, w, acc]) {
+        await assert.rejects(p, (e: unknown) => isClosedErr(e) && !(e as { timeout: boolean }).timeout
+          && (e as Error).message === 'use of closed network connection');
+      }
+    });
+
+    test('#32 close resolves after in-flight operations let go; close(2) once, after disarm', async () => {
+      const [a, b] = pair();
+      const sysfd = a.sysfd;
+      const before = np.size;
+      let readSettled = false;
+      const r = a.read(new Uint8Array(8)).catch((e: unknown) => { readSettled = true; return e; });
+      await sleep(5);
+      const c = a.close();
+      assert.equal(a.closed, true);
+      await c;
+      assert.equal(readSettled, true, 'close resolved before the parked read let go');
+      assert.ok(isClosedErr(await r));
+      assert.equal(a.sysfd, -1);
+      assert.equal(np.size, before - 1, 'pd released');
+      assert.equal(fdIsOpen(sysfd), false);
+      // The number is free for reuse; the old FD never touches the new descriptor.
+      const [p0, p1] = nonblockingPipe();
+      const reused = [p0, p1].includes(sysfd);
+      await assert.rejects(a.close(), NetClosingError);
+      await assert.rejects(a.read(new Uint8Array(1)), NetClosingError);
+      assert.ok(fdIsOpen(p0) && fdIsOpen(p1), `reused=${reused}`);
+      closeRaw(p0); closeRaw(p1);
+      void b;
+    });
+
+    test('#33 a second close and every operation after close fail at once with the closed error', async () => {
+      const [a] = pair();
+      const ln = fd(tcpListener().fd);
+      await a.close();
+      await ln.close();
+      await assert.rejects(a.close(), NetClosingError);
+      await assert.rejects(a.read(new Uint8Array(4)), NetClosingError);
+      await assert.rejects(a.read(new Uint8Array(4), 0, 0), NetClosingError);
+      await assert.rejects(a.write(new Uint8Array(4)), (e: unknown) => isClosedErr(e) && (e as { bytesWritten: number }).bytesWritten === 0);
+      await assert.rejects(a.writev([new Uint8Array(4)]), NetClosingError);
+      await assert.rejects(ln.accept(), NetClosingError);
+      await assert.rejects(a.connect(loopback4(1), 16), NetClosingError);
+      await assert.rejects(a.waitRead(), NetClosingError);
+      assert.throws(() => a.setDeadline(Date.now() + 1000), NetClosingError);
+      assert.throws(() => a.setReadDeadline(null), NetClosingError);
+      assert.throws(() => a.shutdown('w'), NetClosingError);
+      assert.throws(() => a.getsockname(), NetClosingError);
+      assert.throws(() => a.getsockoptInt(C.SOL_SOCKET, C.SO_TYPE), NetClosingError);
+    });
+
+    test('#34 a read queued behind a parked read is released with the closed error by close', async () => {
+      const [a] = pair();
+      const r1 = a.read(new Uint8Array(8));
+      const r2 = a.read(new Uint8Array(8));
+      const w1 = a.write(new Uint8Array(1)); // a write runs beside the parked read
+      assert.equal(await w1, 1);
+      assert.equal(await settleWithin(Promise.race([r1, r2]), 20), 'pending');
+      await a.close();
+      await assert.rejects(r1, NetClosingError);
+      await assert.rejects(r2, NetClosingError);
+    });
+
+    test('#50 a second read waits for the first; both complete in order', async () => {
+      const [a, b] = pair();
+      const b1 = new Uint8Array(3), b2 = new Uint8Array(3);
+      const order: number[] = [];
+      const r1 = a.read(b1).then((n) => { order.push(1); return n; });
+      const r2 = a.read(b2).then((n) => { order.push(2); return n; });
+      await b.write(new Uint8Array([1, 2, 3]));
+      assert.equal(await r1, 3);
+      await b.write(new Uint8Array([4, 5, 6]));
+      assert.equal(await r2, 3);
+      assert.deepEqual(order, [1, 2]);
+      assert.deepEqual([...b1, ...b2], [1, 2, 3, 4, 5, 6]);
+    });
+
+    test('#35 close of a blocking-mode FD does not wait for operations in flight', async () => {
+      const [s0, s1] = socketPair();
+      const f = fd(s0, { pollable: false });
+      assert.equal(f.isBlocking, true);
+      assert.throws(() => f.setDeadline(Date.now() + 10), NoDeadlineError);
+      // An operation in flight, held by its reference (blocking reads would block the test's thread).
+      const mu = (f as unknown as { mu: { incref(): boolean; decref(): boolean } }).mu;
+      assert.ok(mu.incref());
+      await f.close(); // resolves although a reference is out
+      assert.equal(fdIsOpen(s0), true, 'close(2) waits for the last reference');
+      assert.equal(mu.decref(), true);
+      (f as unknown as { destroy(): void }).destroy();
+      assert.equal(fdIsOpen(s0), false);
+      closeRaw(s1);
+    });
+
+    test('#51 closing a pipe end while its writer (or reader) is parked gives the closed error, never success', async () => {
+      const [r0, w0] = nonblockingPipe();
+      const rd = fd(r0), wr = fd(w0);
+      fill(wr);
+      const w = wr.write(new Uint8Array(1 << 16));
+      await sleep(5);
+      await wr.close();
+      await assert.rejects(w, NetClosingError);
+      const [r1, w1] = nonblockingPipe();
+      const rd2 = fd(r1); fd(w1);
+      const r = rd2.read(new Uint8Array(4));
+      await sleep(5);
+      await rd2.close();
+      await assert.rejects(r, NetClosingError);
+      void rd;
+    });
+
+    test('#37 a zero-length read returns 0 without a syscall, even past its deadline; after close, the closed error', async () => {
+      const [a] = pair();
+      a.setReadDeadline(Date.now() - 1000);
+      assert.equal(await a.read(new Uint8Array(4), 0, 0), 0);
+      assert.equal(await a.read(new Uint8Array(0)), 0);
+      await assert.rejects(a.read(new Uint8Array(4)), DeadlineExceededError);
+      await a.close();
+      await assert.rejects(a.read(new Uint8Array(0)), NetClosingError);
+    });
+
+    test('#38 stream EOF is null; a datagram 0-byte payload is 0; a small buffer truncates', async () => {
+      const [a, b] = pair();
+      await b.write(new Uint8Array([9]));
+      await b.close();
+      assert.equal(await a.read(new Uint8Array(4)), 1);
+      assert.equal(await a.read(new Uint8Array(4)), null);
+      assert.equal(await a.read(new Uint8Array(4)), null);
+      const [d0, d1] = socketPair(C.SOCK_DGRAM);
+      const x = fd(d0, { isStream: false, zeroReadIsEOF: false }), y = fd(d1, { isStream: false, zeroReadIsEOF: false });
+      assert.equal(await y.write(new Uint8Array(0)), 0);
+      assert.equal(await x.read(new Uint8Array(4)), 0);
+      await y.write(new Uint8Array([1, 2, 3, 4, 5, 6]));
+      const small = new Uint8Array(2);
+      assert.equal(await x.read(small), 2);
+      assert.deepEqual([...small], [1, 2]);
+    });
+
+    test('#39 peer close wakes a parked read with EOF', async () => {
+      const [a, b] = pair();
+      const r = a.read(new Uint8Array(4));
+      await sleep(5);
+      await b.close();
+      assert.equal(await r, null);
+    });
+
+    test('#40 shutdown: peer reads EOF after shutdown(w); a local write then fails (EPIPE, no SIGPIPE)', async () => {
+      const [a, b] = pair();
+      a.shutdown('w');
+      assert.equal(await b.read(new Uint8Array(4)), null);
+      await assert.rejects(a.write(new Uint8Array(1)), (e: unknown) => e instanceof SyscallError && e.code === 'EPIPE');
+      assert.throws(() => a.shutdown('x' as 'r'), RangeError);
+    });
+
+    test('#41 write loops across EAGAIN until every byte is written', async () => {
+      const [a, b] = pair();
+      const size = 4 << 20;
+      const src = new Uint8Array(size);
+      for (let i = 0; i < size; i++) src[i] = (i * 7) & 0xff;
+      const w = a.write(src);
+      const dst = new Uint8Array(size);
+      let got = 0;
+      while (got < size) {
+        const n = await b.read(dst, got, Math.min(size - got, 100_000));
+        assert.ok(n !== null && n > 0);
+        got += n;
+      }
+      assert.equal(await w, size);
+      assert.deepEqual(Buffer.compare(dst, src), 0);
+    });
+
+    test('#41 writev writes every buffer, partial rounds included', async () => {
+      const [a, b] = pair();
+      const parts = [new Uint8Array(0), new Uint8Array(300_000).fill(1), new Uint8Array([2, 3]), new Uint8Array(2_000_000).fill(4)];
+      const total = parts.reduce((s, p) => s + p.length, 0);
+      const w = a.writev(parts);
+      const dst = new Uint8Array(total);
+      let got = 0;
+      while (got < total) got += (await b.read(dst, got))!;
+      assert.equal(await w, total);
+      assert.deepEqual(Buffer.compare(dst, Buffer.concat(parts)), 0);
+      assert.equal(await a.writev([]), 0);
+    });
+
+    test('#43 stream I/O issues at most 1 GiB per syscall', () => {
+      assert.equal(MAX_RW, 1 << 30);
+      assert.equal(rwChunk(5, true), 5);
+      assert.equal(rwChunk((1 << 30) + 1, true), 1 << 30);
+      assert.equal(rwChunk(3 * (1 << 30), true), 1 << 30);
+      assert.equal(rwChunk((1 << 30) + 1, false), (1 << 30) + 1);
+    });
+
+    test('#16 zero deadline: a read with no data blocks', async () => {
+      const [a] = pair();
+      a.setReadDeadline(null);
+      assert.equal(await settleWithin(a.read(new Uint8Array(4)), 100), 'pending');
+    });
+
+    test('#17 a past deadline fails read, write and accept at once, twice, even with data pending', async () => {
+      const [a, b] = pair();
+      await b.write(new Uint8Array([1]));
+      const ln = fd(tcpListener().fd);
+      const c = fd(tcpSocket());
+      await c.connect(loopback4(portOf(ln.getsockname())), 16);
+      await sleep(5);
+      a.setDeadline(Date.now() - 1);
+      ln.setDeadline(new Date(Date.now() - 1000));
+      for (let i = 0; i < 2; i++) {
+        await assert.rejects(a.read(new Uint8Array(4)), isTimeout);
+        await assert.rejects(a.write(new Uint8Array(4)), (e: unknown) => isTimeout(e) && (e as { bytesWritten: number }).bytesWritten === 0);
+        await assert.rejects(ln.accept(), isTimeout);
+      }
+    });
+
+    test('#18 a +50 ms deadline: reads succeed until it expires, then time out with nothing read, and keep failing', async () => {
+      const [a, b] = pair();
+      a.setReadDeadline(Date.now() + 50);
+      await b.write(new Uint8Array([1, 2]));
+      assert.equal(await a.read(new Uint8Array(4)), 2);
+      const t0 = performance.now();
+      await assert.rejects(a.read(new Uint8Array(4)), isTimeout);
+      assert.ok(performance.now() - t0 >= 20);
+      await b.write(new Uint8Array([3]));
+      await assert.rejects(a.read(new Uint8Array(4)), isTimeout);
+      // Write: +10 ms, the buffer fills, the write times out.
+      const [c] = pair();
+      c.setWriteDeadline(Date.now() + 10);
+      await assert.rejects(c.write(new Uint8Array(8 << 20)), isTimeout);
+      await assert.rejects(c.write(new Uint8Array(1)), isTimeout);
+    });
+
+    test('#20 a past read deadline set while a read is parked wakes it with a timeout', async () => {
+      const [a] = pair();
+      const r = a.read(new Uint8Array(4));
+      await sleep(5);
+      a.setReadDeadline(Date.now() - 1);
+      await assert.rejects(r, isTimeout);
+    });
+
+    test('#21 a past deadline then a zero deadline: the next read blocks again', async () => {
+      const [a] = pair();
+      a.setDeadline(Date.now() - 1);
+      await assert.rejects(a.read(new Uint8Array(4)), isTimeout);
+      a.setDeadline(null);
+      assert.equal(await settleWithin(a.read(new Uint8Array(4)), 100), 'pending');
+    });
+
+    test('#22 a past SetDeadline then SetReadDeadline(zero): reads block, writes fail; and the other way round', async () => {
+      const [a] = pair();
+      a.setDeadline(Date.now() - 1);
+      a.setReadDeadline(null);
+      await assert.rejects(a.write(new Uint8Array(1)), isTimeout);
+      assert.equal(await settleWithin(a.read(new Uint8Array(4)), 50), 'pending');
+      const [c] = pair();
+      fill(c);
+      c.setDeadline(Date.now() - 1);
+      c.setWriteDeadline(null);
+      await assert.rejects(c.read(new Uint8Array(1)), isTimeout);
+      assert.equal(await settleWithin(c.write(new Uint8Array(1 << 16)), 50), 'pending');
+    });
+
+    test('#23 moving a deadline later while a read is parked keeps it parked until the new instant', async () => {
+      const [a] = pair();
+      a.setReadDeadline(Date.now() + 30);
+      const t0 = performance.now();
+      const r = a.read(new Uint8Array(4));
+      await sleep(5);
+      a.setReadDeadline(Date.now() + 150);
+      await assert.rejects(r, isTimeout);
+      assert.ok(performance.now() - t0 >= 120, `expired after ${performance.now() - t0} ms`);
+    });
+
+    test('#25 a write timeout may report n > 0 bytes with the timeout', async () => {
+      const [a] = pair();
+      a.setWriteDeadline(Date.now() + 30);
+      const err = await a.write(new Uint8Array(16 << 20)).then(() => null, (e: unknown) => e);
+      assert.ok(isTimeout(err));
+      const n = (err as { bytesWritten: number }).bytesWritten;
+      assert.ok(n > 0 && n < 16 << 20, `bytesWritten ${n}`);
+    });
+
+    test('#30 deadlines on a blocking-mode FD are refused (ErrNoDeadline)', async () => {
+      const [s0, s1] = socketPair();
+      const f = fd(s0, { pollable: false });
+      assert.throws(() => f.setReadDeadline(Date.now() + 10), (e: unknown) => e instanceof NoDeadlineError);
+      await f.close();
+      closeRaw(s1);
+    });
+
+    test('#44 accept takes connections non-blocking and close-on-exec; #45 an accept deadline times out', async () => {
+      const { fd: lfd, port } = tcpListener();
+      const ln = fd(lfd);
+      ln.setReadDeadline(Date.now() + 30);
+      await assert.rejects(ln.accept(), isTimeout);
+      ln.setReadDeadline(null);
+      const acc = ln.accept();
+      const c = fd(tcpSocket());
+      await c.connect(loopback4(port), 16);
+      const { sysfd, sockaddr } = await acc;
+      assert.ok(isNonblockCloexec(sysfd));
+      assert.equal(sockaddr.length, 16);
+      assert.equal(portOf(sockaddr), portOf(c.getsockname()));
+      const s = fd(sysfd);
+      assert.equal(portOf(s.getpeername()), portOf(c.getsockname()));
+      await c.write(new Uint8Array([42]));
+      const one = new Uint8Array(1);
+      assert.equal(await s.read(one), 1);
+      assert.equal(one[0], 42);
+    });
+
+    test('#46 connect: EINPROGRESS, wait writable, SO_ERROR, getpeername', async () => {
+      const { fd: lfd, port } = tcpListener();
+      fd(lfd);
+      const c = fd(tcpSocket());
+      assert.ok(isNonblockCloexec(c.sysfd));
+      await c.connect(loopback4(port), 16);
+      assert.equal(portOf(c.getpeername()), port);
+      assert.equal(c.getsockoptInt(C.SOL_SOCKET, C.SO_ERROR), 0);
+      c.setsockoptInt(C.IPPROTO_TCP, C.TCP_NODELAY, 1);
+      assert.notEqual(c.getsockoptInt(C.IPPROTO_TCP, C.TCP_NODELAY), 0);
+    });
+
+    test('#47 connect to a closed port is ECONNREFUSED from "connect"', async () => {
+      const c = fd(tcpSocket());
+      await assert.rejects(c.connect(loopback4(closedPort()), 16),
+        (e: unknown) => e instanceof SyscallError && e.code === 'ECONNREFUSED' && e.syscall === 'connect');
+    });
+
+    test('#48 an aborted connect rejects with the reason; the FD still closes', async () => {
+      const { fd: lfd, port } = tcpListener(1);
+      fd(lfd);
+      // Fill the backlog so a further connect stays in SYN_SENT.
+      const fillers: FD[] = [];
+      for (let i = 0; i < 8; i++) {
+        const f = fd(tcpSocket());
+        fillers.push(f);
+        await settleWithin(f.connect(loopback4(port), 16), 30);
+      }
+      const c = fd(tcpSocket());
+      const ac = new AbortController();
+      const p = c.connect(loopback4(port), 16, ac.signal);
+      const reason = new Error('cancelled');
+      setTimeout(() => ac.abort(reason), 20);
+      const r = await settleWithin(p, 2000);
+      // Either the abort landed while connecting, or the kernel completed it first.
+      if (r !== 'pending' && 'err' in r) assert.equal(r.err, reason);
+      await c.close();
+      assert.equal(c.sysfd, -1);
+    });
+
+    test('abort signals reject parked reads and waits with the reason; the FD stays usable', async () => {
+      const [a, b] = pair();
+      const ac = new AbortController();
+      const r = a.read(new Uint8Array(4), 0, 4, ac.signal);
+      await sleep(5);
+      ac.abort(new Error('enough'));
+      await assert.rejects(r, /enough/);
+      await b.write(new Uint8Array([7]));
+      assert.equal(await a.read(new Uint8Array(4)), 1);
+      const ac2 = new AbortController();
+      const w = a.waitRead(ac2.signal);
+      ac2.abort(new Error('again'));
+      await assert.rejects(w, /again/);
+    });
+
+    test('waitRead and waitWrite report readiness without consuming data', async () => {
+      const [a, b] = pair();
+      await a.waitWrite();
+      const w = a.waitRead();
+      assert.equal(await settleWithin(w, 20), 'pending');
+      await b.write(new Uint8Array([1, 2]));
+      await w;
+      // Data already there: resolves without a new edge.
+      await a.waitRead();
+      assert.equal(await a.read(new Uint8Array(1)), 1);
+      await a.waitRead(); // one byte left, readiness was consumed
+      assert.equal(await a.read(new Uint8Array(4)), 1);
+    });
+
+    test('1000 connections dialed together are all accepted within a couple of seconds, and echo once', async () => {
+      const { fd: lfd, port } = tcpListener(4096);
+      const ln = fd(lfd);
+      const N = 1000;
+      const t0 = performance.now();
+      const serve = (async () => {
+        const conns: Promise<void>[] = [];
+        for (let i = 0; i < N; i++) {
+          const { sysfd } = await ln.accept();
+          const s = fd(sysfd);
+          conns.push((async () => {
+            const b = new Uint8Array(8);
+            const n = await s.read(b);
+            await s.write(b, 0, n!);
+          })());
+        }
+        await Promise.all(conns);
+      })();
+      const clients = await Promise.all(Array.from({ length: N }, async (_, i) => {
+        const c = fd(tcpSocket());
+        await c.connect(loopback4(port), 16);
+        const msg = new Uint8Array(4);
+        new DataView(msg.buffer).setUint32(0, i);
+        await c.write(msg);
+        const back = new Uint8Array(4);
+        let got = 0;
+        while (got < 4) got += (await c.read(back, got))!;
+        assert.equal(new DataView(back.buffer).getUint32(0), i);
+      }));
+      await serve;
+      assert.equal(clients.length, N);
+      const ms = performance.now() - t0;
+      assert.ok(ms < 5000, `took ${ms} ms`);
+    });
+
+    test('#32 descriptors are released exactly once (counted in /proc/self/fd)', async () => {
+      const before = openFdCount();
+      const made: FD[] = [];
+      for (let i = 0; i < 50; i++) made.push(...pair());
+      const parked = made.filter((_, i) => i % 2 === 0).map((f) => f.read(new Uint8Array(1)).catch(() => null));
+      assert.equal(openFdCount(), before + 100);
+      await Promise.all(made.map((f) => f.close()));
+      await Promise.all(parked);
+      assert.equal(openFdCount(), before);
+      for (const f of made) await assert.rejects(f.close(), NetClosingError);
+      assert.equal(openFdCount(), before);
+      assert.equal(np.size, 0);
+    });
+  });
+}
+
+test('backends table ran', () => {
+  assert.ok(backends.length >= 1);
+  assert.ok(backends.includes('epoll') || process.platform !== 'linux');
+});
