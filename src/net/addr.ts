@@ -57,8 +57,9 @@ export class Addr {
     this.zone = zone;
   }
 
-  static tcp(ip: Uint8Array, port: number, zone = ''): Addr {
-    return new Addr('tcp', formatIP(ip) + (zone ? `%${zone}` : ''), port, ip, zone);
+  /** A TCP address; a null ip is "any" and prints as ":port", as Go's nil IP does. */
+  static tcp(ip: Uint8Array | null, port: number, zone = ''): Addr {
+    return new Addr('tcp', ip ? formatIP(ip) + (zone ? `%${zone}` : '') : '', port, ip, zone);
   }
 
   static unix(path: string): Addr {
@@ -79,13 +80,13 @@ export class Addr {
 
   get family(): 'inet4' | 'inet6' | 'unix' {
     if (this.network === 'unix') return 'unix';
-    return to4(this.ip!) && this.ip!.length === 4 ? 'inet4' : 'inet6';
+    return this.ip === null || this.ip.length === 4 ? 'inet4' : 'inet6';
   }
 
   /** The sockaddr for this address in the given family (an IPv4 address in an AF_INET6 socket is v4-mapped). */
   toSockaddr(family: 'inet4' | 'inet6' | 'unix' = this.family): Sockaddr {
     if (this.network === 'unix') return { family: 'unix', path: this.address };
-    const ip = this.ip!;
+    const ip = this.ip ?? new Uint8Array(family === 'inet4' ? 4 : 16);
     if (family === 'inet4') {
       const v4 = to4(ip);
       if (!v4) throw new AddrError('non-IPv4 address', this.address);

@@ -43,6 +43,8 @@ export class OpError extends Error {
   readonly syscall: string | undefined;
   /** True for a deadline (Go's Timeout()). */
   readonly timeout: boolean;
+  /** For a failed write: how many bytes went out before it failed. */
+  readonly bytesWritten: number | undefined;
   declare readonly cause: unknown;
 
   constructor(init: OpErrorInit) {
@@ -59,6 +61,8 @@ export class OpError extends Error {
     const c = init.cause as { code?: unknown; timeout?: unknown } | null | undefined;
     this.code = typeof c?.code === 'string' ? c.code : 'ERR_NETPOLL_OP';
     this.timeout = c?.timeout === true || this.code === 'ETIMEDOUT';
+    const bw = (init.cause as { bytesWritten?: unknown } | null | undefined)?.bytesWritten;
+    this.bytesWritten = typeof bw === 'number' ? bw : undefined;
     this.errno = init.cause instanceof SyscallError ? init.cause.errno : undefined;
     this.syscall = init.cause instanceof SyscallError ? init.cause.syscall : undefined;
   }

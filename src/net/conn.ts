@@ -1,0 +1,146 @@
+// A stream connection (Go's net.Conn, shaped like Deno's Conn): read gives
+// null at EOF, write writes everything or fails, deadlines per direction,
+// web streams and a Node Duplex on top. Errors are OpErrors.
+import type { Duplex } from 'node:stream';
+import type { FD } from '../fd/fd.ts';
+import { NetClosingError } from '../netpoll/errors.ts';
+import type { DeadlineInput } from '../netpoll/deadline.ts';
+import { debug } from '../netpoll/debug.ts';
+import { C } from '../sys/constants.ts';
+import type { Addr, Network } from './addr.ts';
+import { OpError, wrapError } from './errors.ts';
+import { toNodeStream, webStreams, type DuplexIO, type StreamOptions, type WebStreams } from './streams.ts';
+
+export class Conn implements DuplexIO, AsyncDisposable {
+  readonly localAddr: Addr;
+  readonly remoteAddr: Addr;
+  /** The network this connection was made on ('tcp', 'tcp4', 'tcp6', 'unix'). */
+  readonly network: Network;
+  /** The descriptor underneath (Go's netFD.pfd), for setsockopt and the like. */
+  readonly fd: FD;
+  private isClosed = false;
+  private streams: WebStreams | null = null;
+  private readonly onReadError: (e: unknown) => never;
+  private readonly onWriteError: (e: unknown) => never;
+
+  constructor(fd: FD, network: Network, localAddr: Addr, remoteAddr: Addr) {
+    this.fd = fd;
+    this.network = network;
+    this.localAddr = localAddr;
+    this.remoteAddr = remoteAddr;
+    this.onReadError = (e) => { throw this.wrap('read', e); };
+    this.onWriteError = (e) => { throw this.wrap('write', e); };
+  }
+
+  /** True once close() was called. */
+  get closed(): boolean { return this.isClosed; }
+
+  private wrap(op: string, e: unknown, signal?: AbortSignal): unknown {
+    return wrapError(e, { op, net: this.network, source: this.localAddr, addr: this.remoteAddr }, signal);
+  }
+
+  private closedError(op: string): OpError {
+    return new OpError({ op, net: this.network, source: this.localAddr, addr: this.remoteAddr, cause: new NetClosingError() });
+  }
+
+  /** Reads what is there (at most `length` bytes into buf at offset): the count, or null at EOF. */
+  read(buf: Uint8Array, offset = 0, length = buf.byteLength - offset, signal?: AbortSignal): Promise<number | null> {
+    const p = this.fd.read(buf, offset, length, signal);
+    return signal ? p.catch((e: unknown) => { throw this.wrap('read', e, signal); }) : p.catch(this.onReadError);
+  }
+
+  /** Writes all of it; on failure the OpError's bytesWritten says how much went. */
+  write(buf: Uint8Array, offset = 0, length = buf.byteLength - offset, signal?: AbortSignal): Promise<number> {
+    const p = this.fd.write(buf, offset, length, signal);
+    return signal ? p.catch((e: unknown) => { throw this.wrap('write', e, signal); }) : p.catch(this.onWriteError);
+  }
+
+  /** Writes every buffer, in order, with as few writev calls as the kernel allows. */
+  writev(bufs: readonly Uint8Array[], signal?: AbortSignal): Promise<number> {
+    const p = this.fd.writev(bufs, signal);
+    return signal ? p.catch((e: unknown) => { throw this.wrap('write', e, signal); }) : p.catch(this.onWriteError);
+  }
+
+  /**
+   * Closes the connection: parked reads and writes fail with the closed
+   * error at once; the promise settles (never rejects) once the descriptor
+   * is released. A second close throws the closed error, as Go's does.
+   */
+  close(): Promise<void> {
+    if (this.isClosed) throw this.closedError('close');
+    this.isClosed = true;
+    return this.fd.close().catch((e: unknown) => { debug('net: close fd %d: %o', this.fd.sysfd, e); });
+  }
+
+  /** Half-close: the peer reads EOF; our later writes fail. Reads go on. */
+  closeWrite(): void {
+    if (this.isClosed) throw this.closedError('close');
+    try {
+      this.fd.shutdown('w');
+    } catch (e) {
+      throw this.wrap('close', e);
+    }
+  }
+
+  /** Half-close the reading side: later reads fail. */
+  closeRead(): void {
+    if (this.isClosed) throw this.closedError('close');
+    try {
+      this.fd.shutdown('r');
+    } catch (e) {
+      throw this.wrap('close', e);
+    }
+  }
+
+  /** Both deadlines; a Date or epoch milliseconds; null or 0 clears; a past one fails waiting operations at once. */
+  setDeadline(d: DeadlineInput): void { this.setter(() => this.fd.setDeadline(d ?? null)); }
+  setReadDeadline(d: DeadlineInput): void { this.setter(() => this.fd.setReadDeadline(d ?? null)); }
+  setWriteDeadline(d: DeadlineInput): void { this.setter(() => this.fd.setWriteDeadline(d ?? null)); }
+
+  /** TCP_NODELAY (on by default, as Go sets it). A no-op on Unix sockets. */
+  setNoDelay(on = true): void {
+    if (this.network === 'unix') return;
+    this.setter(() => this.fd.setsockoptInt(C.IPPROTO_TCP, C.TCP_NODELAY, on ? 1 : 0));
+  }
+
+  /** SO_KEEPALIVE, and with delayMs the idle time and probe interval (rounded up to seconds). No-op on Unix sockets. */
+  setKeepAlive(on: boolean, delayMs?: number): void {
+    if (this.network === 'unix') return;
+    this.setter(() => setKeepAlive(this.fd, on, delayMs));
+  }
+
+  private setter(f: () => void): void {
+    if (this.isClosed) throw this.closedError('set');
+    try {
+      f();
+    } catch (e) {
+      throw this.wrap('set', e);
+    }
+  }
+
+  /** A web ReadableStream of what arrives; it ends at EOF, and cancelling it closes the connection. */
+  get readable(): ReadableStream<Uint8Array> { return (this.streams ??= webStreams(this)).readable; }
+  /** A web WritableStream; its close() half-closes, abort() closes. */
+  get writable(): WritableStream<Uint8Array> { return (this.streams ??= webStreams(this)).writable; }
+
+  /** A Node Duplex for pipeline(), zlib and http parsers; end() half-closes, destroy() closes. */
+  toNodeStream(opts?: StreamOptions): Duplex { return toNodeStream(this, opts); }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (!this.isClosed) await this.close();
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `Conn<${this.network} ${this.localAddr.toString()}->${this.remoteAddr.toString()}${this.isClosed ? ' closed' : ''}>`;
+  }
+}
+
+/** Go's setKeepAlive + setKeepAlivePeriod (idle time and interval both set to the period). */
+export function setKeepAlive(fd: FD, on: boolean, delayMs?: number): void {
+  fd.setsockoptInt(C.SOL_SOCKET, C.SO_KEEPALIVE, on ? 1 : 0);
+  if (!on || delayMs === undefined) return;
+  if (!Number.isFinite(delayMs) || delayMs <= 0) throw new RangeError(`netpoll: keep-alive delay must be > 0 ms, got ${String(delayMs)}`);
+  const secs = Math.max(1, Math.ceil(delayMs / 1000));
+  if (C.TCP_KEEPIDLE !== 0) fd.setsockoptInt(C.IPPROTO_TCP, C.TCP_KEEPIDLE, secs);
+  if (C.TCP_KEEPINTVL !== 0) fd.setsockoptInt(C.IPPROTO_TCP, C.TCP_KEEPINTVL, secs);
+}

@@ -1,0 +1,181 @@
+// dial(network, address): Go's net.Dialer for tcp, tcp4, tcp6 and unix.
+// The dial deadline becomes the socket's write deadline while connect(2)
+// completes (Go's netFD.connect), then is cleared; an abort signal cancels
+// the wait. On any failure the socket is closed.
+import { Netpoll } from '../netpoll/netpoll.ts';
+import { DeadlineExceededError } from '../netpoll/errors.ts';
+import { C } from '../sys/constants.ts';
+import { close as closeRaw } from '../sys/libc.ts';
+import { decodeSockaddr, encodeSockaddr } from '../sys/sockaddr.ts';
+import { Addr, AddrError, checkNetwork, resolveTCPAddrs, resolveUnixAddr, splitHostPort, type Network } from './addr.ts';
+import { Conn, setKeepAlive } from './conn.ts';
+import { OpError } from './errors.ts';
+import { parseIP } from './ip.ts';
+import { bindTo, favoriteFamily, newFD, sysSocket } from './sock.ts';
+
+export interface DialOptions {
+  /** Milliseconds for the whole dial (name lookup included). */
+  timeout?: number;
+  /** An absolute deadline: a Date or epoch milliseconds. The earlier of timeout and deadline wins. */
+  deadline?: number | Date;
+  /** Cancels the dial; it then rejects with the signal's reason. Aborting after dial() resolved has no effect. */
+  signal?: AbortSignal;
+  /** Bind to this local address first: "ip:port", a bare IP, or a Unix path. */
+  localAddress?: string;
+  /** TCP_NODELAY, on by default as in Go. */
+  noDelay?: boolean;
+  /** Keep-alive period in ms; 0 or less turns it off (default 15 s, as Go). */
+  keepAlive?: number;
+  /** The Netpoll to register with; default Netpoll.current(). */
+  netpoll?: Netpoll;
+}
+
+/** Go's partialDeadline: a share of what is left for each address still to try, at least 2 s. */
+function partialDeadline(deadline: number, remaining: number): number {
+  if (deadline === 0) return 0;
+  const left = deadline - Date.now();
+  if (left <= 0) throw new DeadlineExceededError();
+  let share = left / remaining;
+  if (share < 2000) share = Math.min(left, 2000);
+  return Date.now() + share;
+}
+
+function dialDeadline(opts: DialOptions): number {
+  let d = 0;
+  if (opts.timeout !== undefined) {
+    if (typeof opts.timeout !== 'number' || Number.isNaN(opts.timeout)) throw new TypeError('netpoll: timeout must be milliseconds');
+    if (opts.timeout > 0 && Number.isFinite(opts.timeout)) d = Date.now() + opts.timeout;
+    else if (opts.timeout <= 0) d = 0; // Go: zero means no timeout
+  }
+  if (opts.deadline !== undefined && opts.deadline !== null) {
+    const abs = opts.deadline instanceof Date ? opts.deadline.getTime() : opts.deadline;
+    if (typeof abs !== 'number' || Number.isNaN(abs)) throw new TypeError('netpoll: deadline must be a Date or epoch milliseconds');
+    if (abs !== 0) d = d === 0 ? abs : Math.min(d, abs);
+  }
+  return d;
+}
+
+/** Rejects with DeadlineExceededError at the deadline (for the name lookup). */
+function withDeadline<T>(p: Promise<T>, deadline: number): Promise<T> {
+  if (deadline === 0) return p;
+  return new Promise<T>((resolve, reject) => {
+    const t = setTimeout(() => reject(new DeadlineExceededError()), Math.max(0, deadline - Date.now()));
+    p.then(resolve, reject).finally(() => clearTimeout(t));
+  });
+}
+
+function parseLocal(net: Network, local: string): Addr {
+  if (net === 'unix') return resolveUnixAddr(local);
+  const ip = parseIP(local);
+  if (ip) return Addr.tcp(ip, 0);
+  const [host, port] = splitHostPort(local);
+  const hip = host === '' ? null : parseIP(host);
+  if (host !== '' && !hip) throw new AddrError('local address must be an IP address', local);
+  const n = port === '' ? 0 : Number(port);
+  if (!/^[0-9]*$/.test(port) || n > 65535) throw new AddrError('invalid port', port);
+  return Addr.tcp(hip, n);
+}
+
+/**
+ * Connects to "host:port" (tcp: "127.0.0.1:8080", "[::1]:80",
+ * "localhost:7007") or a Unix path. A name's addresses are tried in turn,
+ * IPv4 first, each with a share of the time left.
+ */
+export async function dial(network: Network, address: string, opts: DialOptions = {}): Promise<Conn> {
+  let net: Network;
+  try {
+    net = checkNetwork(network);
+  } catch (e) {
+    throw new OpError({ op: 'dial', net: String(network), cause: e });
+  }
+  const { signal } = opts;
+  signal?.throwIfAborted();
+  const netpoll = opts.netpoll ?? Netpoll.current();
+  const deadline = dialDeadline(opts);
+
+  let raddrs: Addr[];
+  let laddr: Addr | null = null;
+  try {
+    if (opts.localAddress !== undefined) laddr = parseLocal(net, opts.localAddress);
+    if (net === 'unix') {
+      const a = resolveUnixAddr(address);
+      if (a.address === '') throw new AddrError('missing address', '');
+      raddrs = [a];
+    } else {
+      const r = await withDeadline(resolveTCPAddrs(net, address, { signal }), deadline);
+      // An empty host dials the local system (Go dials the unspecified address, which the kernel takes as local).
+      raddrs = r.addrs.length > 0 ? r.addrs
+        : [Addr.tcp(net === 'tcp6' ? parseIP('::1') : Uint8Array.of(127, 0, 0, 1), r.port)];
+      if (laddr?.ip) {
+        // Go's filterAddrList: only addresses of the local address's family.
+        const want = laddr.family;
+        raddrs = raddrs.filter((a) => a.family === want);
+        if (raddrs.length === 0) throw new AddrError('no suitable address found', address);
+      }
+    }
+  } catch (e) {
+    if (signal?.aborted && e === signal.reason) throw e;
+    if (e instanceof TypeError) throw e;
+    throw new OpError({ op: 'dial', net, source: laddr, cause: e });
+  }
+
+  let first: unknown = null;
+  for (let i = 0; i < raddrs.length; i++) {
+    const raddr = raddrs[i]!;
+    try {
+      const d = partialDeadline(deadline, raddrs.length - i);
+      return await dialOne(net, laddr, raddr, d, opts, netpoll);
+    } catch (e) {
+      if (signal?.aborted) throw signal.reason;
+      if (e instanceof TypeError) throw e;
+      first ??= e instanceof OpError ? e : new OpError({ op: 'dial', net, source: laddr, addr: raddr, cause: e });
+      if ((e as { timeout?: boolean }).timeout) break; // the whole deadline is spent
+    }
+  }
+  throw first;
+}
+
+async function dialOne(net: Network, laddr: Addr | null, raddr: Addr, deadline: number, opts: DialOptions, netpoll: Netpoll): Promise<Conn> {
+  const { signal } = opts;
+  const { family, ipv6only } = favoriteFamily(net, laddr, raddr, 'dial');
+  let sysfd: number;
+  try {
+    sysfd = sysSocket(family, ipv6only);
+  } catch (e) {
+    throw new OpError({ op: 'dial', net, source: laddr, addr: raddr, cause: e });
+  }
+  let fd;
+  try {
+    if (laddr) bindTo(sysfd, laddr.toSockaddr(family));
+  } catch (e) {
+    closeRaw(sysfd);
+    throw new OpError({ op: 'dial', net, source: laddr, addr: raddr, cause: e });
+  }
+  try {
+    fd = newFD(sysfd, netpoll);
+  } catch (e) {
+    throw new OpError({ op: 'dial', net, source: laddr, addr: raddr, cause: e });
+  }
+  try {
+    if (deadline !== 0) fd.setWriteDeadline(deadline);
+    const { bytes, length } = encodeSockaddr(raddr.toSockaddr(family));
+    await fd.connect(bytes, length, signal);
+    // Go: a cancellation that raced with success still fails the dial.
+    signal?.throwIfAborted();
+    if (deadline !== 0) fd.setWriteDeadline(null);
+    let local: Addr;
+    if (net === 'unix') {
+      local = Addr.fromSockaddr(decodeSockaddr(fd.getsockname()));
+    } else {
+      if (opts.noDelay ?? true) fd.setsockoptInt(C.IPPROTO_TCP, C.TCP_NODELAY, 1);
+      const ka = opts.keepAlive ?? 15_000;
+      if (ka > 0) setKeepAlive(fd, true, ka);
+      local = Addr.fromSockaddr(decodeSockaddr(fd.getsockname()));
+    }
+    return new Conn(fd, net, local, raddr);
+  } catch (e) {
+    await fd.close().catch(() => {});
+    if (signal?.aborted && e === signal.reason) throw e;
+    throw new OpError({ op: 'dial', net, source: laddr, addr: raddr, cause: e });
+  }
+}

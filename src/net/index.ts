@@ -1,0 +1,9 @@
+// net: Go's net.Listen / net.Dial / net.Conn on the project's own poller.
+export { listen, type ListenOptions } from './listen.ts';
+export { dial, type DialOptions } from './dial.ts';
+export { Conn } from './conn.ts';
+export { Listener } from './listener.ts';
+export { Addr, AddrError, UnknownNetworkError, joinHostPort, splitHostPort, type Network } from './addr.ts';
+export { OpError, isClosedError, isTimeoutError } from './errors.ts';
+export { webStreams, toNodeStream, type DuplexIO, type StreamOptions, type WebStreams } from './streams.ts';
+export { parseIP, formatIP } from './ip.ts';

@@ -1,0 +1,91 @@
+// listen(network, address): Go's net.Listen for tcp, tcp4, tcp6 and unix.
+import { Netpoll } from '../netpoll/netpoll.ts';
+import { C } from '../sys/constants.ts';
+import { close as closeRaw } from '../sys/libc.ts';
+import { IS_LINUX } from '../sys/platform.ts';
+import { decodeSockaddr } from '../sys/sockaddr.ts';
+import * as sock from '../sys/socket.ts';
+import { Addr, AddrError, checkNetwork, resolveTCPAddrs, resolveUnixAddr, type Network } from './addr.ts';
+import { OpError } from './errors.ts';
+import { Listener } from './listener.ts';
+import { bindTo, checkSyscall, favoriteFamily, maxListenerBacklog, newFD, sysSocket } from './sock.ts';
+
+export interface ListenOptions {
+  /** listen(2)'s backlog; default the kernel's limit (somaxconn), as Go. */
+  backlog?: number;
+  /** SO_REUSEPORT, so several listeners (worker threads) share one port. */
+  reusePort?: boolean;
+  signal?: AbortSignal;
+  /** The Netpoll to register with; default Netpoll.current(). */
+  netpoll?: Netpoll;
+  /** TCP_NODELAY on accepted connections (default true). */
+  noDelay?: boolean;
+  /** Keep-alive period in ms for accepted TCP connections; 0 or less turns it off (default 15 s, as Go). */
+  keepAlive?: number;
+}
+
+/**
+ * Listens on "host:port" (tcp: "127.0.0.1:8080", "[::1]:0", ":0",
+ * "localhost:0") or a Unix path ("@name" is abstract on Linux).
+ */
+export async function listen(network: Network, address: string, opts: ListenOptions = {}): Promise<Listener> {
+  let net: Network;
+  try {
+    net = checkNetwork(network);
+  } catch (e) {
+    throw new OpError({ op: 'listen', net: String(network), cause: e });
+  }
+  const { signal } = opts;
+  signal?.throwIfAborted();
+  const backlog = opts.backlog ?? maxListenerBacklog();
+  if (!Number.isInteger(backlog) || backlog < 0) throw new RangeError(`netpoll: backlog must be a non-negative integer, got ${String(backlog)}`);
+  const netpoll = opts.netpoll ?? Netpoll.current();
+
+  let laddr: Addr;
+  try {
+    if (net === 'unix') {
+      laddr = resolveUnixAddr(address);
+      if (laddr.address === '' && !IS_LINUX) throw new AddrError('missing address', '');
+    } else {
+      const r = await resolveTCPAddrs(net, address, { signal });
+      // Go listens on the first IPv4 address of a name, else its first one.
+      laddr = r.addrs.find((a) => a.family === 'inet4') ?? r.addrs[0] ?? Addr.tcp(null, r.port);
+    }
+  } catch (e) {
+    if (signal?.aborted && e === signal.reason) throw e;
+    if (e instanceof TypeError) throw e;
+    throw new OpError({ op: 'listen', net, cause: e });
+  }
+  signal?.throwIfAborted();
+
+  const { family, ipv6only } = favoriteFamily(net, laddr, null, 'listen');
+  let sysfd = -1;
+  try {
+    sysfd = sysSocket(family, ipv6only);
+    if (net !== 'unix') {
+      checkSyscall('setsockopt', sock.setsockoptInt(sysfd, C.SOL_SOCKET, C.SO_REUSEADDR, 1));
+    }
+    if (opts.reusePort) checkSyscall('setsockopt', sock.setsockoptInt(sysfd, C.SOL_SOCKET, C.SO_REUSEPORT, 1));
+    bindTo(sysfd, laddr.toSockaddr(family));
+    checkSyscall('listen', sock.listen(sysfd, backlog));
+  } catch (e) {
+    if (sysfd >= 0) closeRaw(sysfd);
+    throw new OpError({ op: 'listen', net, addr: laddr, cause: e });
+  }
+
+  const fd = (() => {
+    try {
+      return newFD(sysfd, netpoll);
+    } catch (e) {
+      throw new OpError({ op: 'listen', net, addr: laddr, cause: e });
+    }
+  })();
+  try {
+    const bound = net === 'unix' && laddr.address !== '' ? laddr : Addr.fromSockaddr(decodeSockaddr(fd.getsockname()));
+    const unlinkPath = net === 'unix' && laddr.address !== '' && !(IS_LINUX && laddr.address.startsWith('@')) ? laddr.address : null;
+    return new Listener(fd, net, bound, { netpoll, unlinkPath, noDelay: opts.noDelay, keepAlive: opts.keepAlive });
+  } catch (e) {
+    await fd.close().catch(() => {});
+    throw new OpError({ op: 'listen', net, addr: laddr, cause: e });
+  }
+}

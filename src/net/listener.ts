@@ -1,0 +1,132 @@
+// A listening socket (Go's net.Listener). accept() takes a pending
+// connection straight from the kernel and parks only when none is left, so
+// a burst is admitted at once.
+import { unlinkSync } from 'node:fs';
+import type { FD } from '../fd/fd.ts';
+import type { Netpoll } from '../netpoll/netpoll.ts';
+import { NetClosingError } from '../netpoll/errors.ts';
+import type { DeadlineInput } from '../netpoll/deadline.ts';
+import { debug } from '../netpoll/debug.ts';
+import { C } from '../sys/constants.ts';
+import { decodeSockaddr } from '../sys/sockaddr.ts';
+import { Addr, type Network } from './addr.ts';
+import { Conn, setKeepAlive } from './conn.ts';
+import { OpError, isClosedError, wrapError } from './errors.ts';
+import { newFD } from './sock.ts';
+
+export interface ListenerInit {
+  netpoll: Netpoll;
+  /** Set TCP_NODELAY on accepted connections (default true, as Go). */
+  noDelay?: boolean | undefined;
+  /** Keep-alive period for accepted TCP connections in ms; 0 or less turns it off (default 15 s, as Go). */
+  keepAlive?: number | undefined;
+  /** A Unix socket file to remove on close (Go's unlinkOnClose). */
+  unlinkPath?: string | null | undefined;
+}
+
+export class Listener implements AsyncIterable<Conn>, AsyncDisposable {
+  /** The address it listens on (with the port the kernel chose for port 0). */
+  readonly addr: Addr;
+  readonly network: Network;
+  readonly fd: FD;
+  private isClosed = false;
+  private readonly netpoll: Netpoll;
+  private readonly noDelay: boolean;
+  private readonly keepAlive: number;
+  private readonly unlinkPath: string | null;
+
+  constructor(fd: FD, network: Network, addr: Addr, init: ListenerInit) {
+    this.fd = fd;
+    this.network = network;
+    this.addr = addr;
+    this.netpoll = init.netpoll;
+    this.noDelay = init.noDelay ?? true;
+    this.keepAlive = init.keepAlive ?? 15_000;
+    this.unlinkPath = init.unlinkPath ?? null;
+  }
+
+  get closed(): boolean { return this.isClosed; }
+
+  private wrap(op: string, e: unknown, signal?: AbortSignal): unknown {
+    return wrapError(e, { op, net: this.network, source: this.addr }, signal);
+  }
+
+  /** The next connection; fails with the closed error once close() is called, ETIMEDOUT past the deadline. */
+  async accept(signal?: AbortSignal): Promise<Conn> {
+    let got: { sysfd: number; sockaddr: Uint8Array };
+    try {
+      got = await this.fd.accept(signal);
+    } catch (e) {
+      throw this.wrap('accept', e, signal);
+    }
+    try {
+      return this.newConn(got.sysfd, got.sockaddr);
+    } catch (e) {
+      throw this.wrap('accept', e);
+    }
+  }
+
+  private newConn(sysfd: number, sockaddr: Uint8Array): Conn {
+    const fd = newFD(sysfd, this.netpoll);
+    try {
+      let local: Addr;
+      if (this.network === 'unix') {
+        local = this.addr;
+      } else {
+        if (this.noDelay) fd.setsockoptInt(C.IPPROTO_TCP, C.TCP_NODELAY, 1);
+        if (this.keepAlive > 0) setKeepAlive(fd, true, this.keepAlive);
+        local = Addr.fromSockaddr(decodeSockaddr(fd.getsockname()));
+      }
+      const remote = Addr.fromSockaddr(decodeSockaddr(sockaddr));
+      return new Conn(fd, this.network, local, remote);
+    } catch (e) {
+      void fd.close().catch(() => {});
+      throw e;
+    }
+  }
+
+  /** Deadline for accept(): a Date or epoch ms; null or 0 clears. */
+  setDeadline(d: DeadlineInput): void {
+    if (this.isClosed) throw new OpError({ op: 'set', net: this.network, source: this.addr, cause: new NetClosingError() });
+    try {
+      this.fd.setDeadline(d ?? null);
+    } catch (e) {
+      throw this.wrap('set', e);
+    }
+  }
+
+  /**
+   * Stops listening: a parked accept() fails with the closed error. A Unix
+   * socket file this listener made is removed. A second close throws.
+   */
+  close(): Promise<void> {
+    if (this.isClosed) throw new OpError({ op: 'close', net: this.network, source: this.addr, cause: new NetClosingError() });
+    this.isClosed = true;
+    if (this.unlinkPath !== null) {
+      try { unlinkSync(this.unlinkPath); } catch { /* already gone */ }
+    }
+    return this.fd.close().catch((e: unknown) => { debug('net: close listener fd %d: %o', this.fd.sysfd, e); });
+  }
+
+  /** Accepts until the listener is closed (then ends); breaking out leaves the listener open. */
+  async *[Symbol.asyncIterator](): AsyncGenerator<Conn, void, undefined> {
+    for (;;) {
+      let conn: Conn;
+      try {
+        conn = await this.accept();
+      } catch (e) {
+        if (isClosedError(e)) return;
+        throw e;
+      }
+      yield conn;
+    }
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (!this.isClosed) await this.close();
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `Listener<${this.network} ${this.addr.toString()}${this.isClosed ? ' closed' : ''}>`;
+  }
+}
