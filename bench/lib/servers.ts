@@ -32,7 +32,7 @@ export interface ServerDef {
 }
 
 const HOOK = resolve(BENCH_DIR, 'servers/stats-hook.ts');
-const NETPOLL_INDEX = resolve(ROOT_DIR, 'src/index.ts');
+const NETPOLL_INDEX = resolve(ROOT_DIR, 'src/net/index.ts'); // where examples/echo-server.ts imports listen from
 
 // Node servers start as `node --import tsx file.ts`, never through the tsx
 // CLI: that one spawns a child, and the PID we measure must be the server's.

@@ -3,7 +3,7 @@
 // the "deadline" scenario with the same loop without deadlines
 // (examples/echo-server.ts): the target is ≥ 0.9× its round trips/s.
 // Usage: node --import tsx bench/servers/echo-netpoll-deadline.ts 127.0.0.1:PORT
-import { listen, type Conn } from '../../src/index.ts';
+import { listen, type Conn } from '../../src/net/index.ts';
 
 const IDLE_TIMEOUT_MS = 30_000; // never reached under load: the cost measured is arming, not firing
 const BUF_SIZE = 64 * 1024;

@@ -11,7 +11,7 @@ interface Job {
 }
 
 async function workerMain(job: Job): Promise<void> {
-  const { listen } = await import('../../src/index.ts');
+  const { listen } = await import('../../src/net/index.ts');
   type Conn = Awaited<ReturnType<Awaited<ReturnType<typeof listen>>['accept']>>;
   const serve = async (conn: Conn): Promise<void> => {
     const buf = new Uint8Array(64 * 1024);
