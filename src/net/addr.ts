@@ -41,20 +41,29 @@ export function checkNetwork(network: unknown): Network {
 export class Addr {
   /** 'tcp' or 'unix' (Go's Addr.Network()). */
   readonly network: 'tcp' | 'unix';
-  /** The IP as text (with its %zone) or the Unix path. */
+  /** The IP as text (with its %zone), '' for "any", or the Unix path. */
   readonly address: string;
   /** 0 for Unix sockets. */
   readonly port: number;
-  /** 4 or 16 bytes for TCP; null for Unix. */
-  readonly ip: Uint8Array | null;
   readonly zone: string;
+  // Bytes on demand: a connection keeps two Addrs for its whole life.
+  private ipBytes: Uint8Array | null | undefined;
 
-  constructor(network: 'tcp' | 'unix', address: string, port = 0, ip: Uint8Array | null = null, zone = '') {
+  constructor(network: 'tcp' | 'unix', address: string, port = 0, ip?: Uint8Array | null, zone = '') {
     this.network = network;
     this.address = address;
     this.port = port;
-    this.ip = ip;
     this.zone = zone;
+    this.ipBytes = ip;
+  }
+
+  /** 4 or 16 bytes for TCP ("any" is null); null for Unix. */
+  get ip(): Uint8Array | null {
+    if (this.ipBytes === undefined) {
+      const text = this.zone ? this.address.slice(0, this.address.length - this.zone.length - 1) : this.address;
+      this.ipBytes = this.network === 'unix' || text === '' ? null : parseIP(text);
+    }
+    return this.ipBytes;
   }
 
   /** A TCP address; a null ip is "any" and prints as ":port", as Go's nil IP does. */
@@ -63,16 +72,16 @@ export class Addr {
   }
 
   static unix(path: string): Addr {
-    return new Addr('unix', path);
+    return new Addr('unix', path, 0, null);
   }
 
   static fromSockaddr(sa: Sockaddr): Addr {
     switch (sa.family) {
-      case 'inet4': return Addr.tcp(sa.ip, sa.port);
+      case 'inet4': return new Addr('tcp', formatIP(sa.ip), sa.port);
       case 'inet6': {
         const scope = sa.scopeId ?? 0;
         const zone = scope === 0 ? '' : (ifIndexToName(scope) ?? String(scope));
-        return Addr.tcp(sa.ip, sa.port, zone);
+        return new Addr('tcp', formatIP(sa.ip) + (zone ? `%${zone}` : ''), sa.port, undefined, zone);
       }
       case 'unix': return Addr.unix(sa.path);
     }
@@ -80,7 +89,8 @@ export class Addr {
 
   get family(): 'inet4' | 'inet6' | 'unix' {
     if (this.network === 'unix') return 'unix';
-    return this.ip === null || this.ip.length === 4 ? 'inet4' : 'inet6';
+    const ip = this.ip;
+    return ip === null || ip.length === 4 ? 'inet4' : 'inet6';
   }
 
   /** The sockaddr for this address in the given family (an IPv4 address in an AF_INET6 socket is v4-mapped). */

@@ -7,40 +7,60 @@ import { NetClosingError } from '../netpoll/errors.ts';
 import type { DeadlineInput } from '../netpoll/deadline.ts';
 import { debug } from '../netpoll/debug.ts';
 import { C } from '../sys/constants.ts';
-import type { Addr, Network } from './addr.ts';
+import { decodeSockaddr } from '../sys/sockaddr.ts';
+import { Addr, type Network } from './addr.ts';
 import { OpError, wrapError } from './errors.ts';
 import { toNodeStream, webStreams, type DuplexIO, type StreamOptions, type WebStreams } from './streams.ts';
 
 export class Conn implements DuplexIO, AsyncDisposable {
-  readonly localAddr: Addr;
   readonly remoteAddr: Addr;
   /** The network this connection was made on ('tcp', 'tcp4', 'tcp6', 'unix'). */
   readonly network: Network;
   /** The descriptor underneath (Go's netFD.pfd), for setsockopt and the like. */
   readonly fd: FD;
   private isClosed = false;
+  private local: Addr | null;
   private streams: WebStreams | null = null;
   private readonly onReadError: (e: unknown) => never;
   private readonly onWriteError: (e: unknown) => never;
 
-  constructor(fd: FD, network: Network, localAddr: Addr, remoteAddr: Addr) {
+  /** localAddr null: asked of the kernel (getsockname) on first use. */
+  constructor(fd: FD, network: Network, localAddr: Addr | null, remoteAddr: Addr) {
     this.fd = fd;
     this.network = network;
-    this.localAddr = localAddr;
+    this.local = localAddr;
     this.remoteAddr = remoteAddr;
     this.onReadError = (e) => { throw this.wrap('read', e); };
     this.onWriteError = (e) => { throw this.wrap('write', e); };
   }
 
+  /** The local end (Go's LocalAddr). */
+  get localAddr(): Addr {
+    if (this.local === null) {
+      try {
+        this.local = Addr.fromSockaddr(decodeSockaddr(this.fd.getsockname()));
+      } catch {
+        // Closed before anyone asked: all that is known is the family.
+        this.local = this.network === 'unix' ? Addr.unix('') : Addr.tcp(null, 0);
+      }
+    }
+    return this.local;
+  }
+
   /** True once close() was called. */
   get closed(): boolean { return this.isClosed; }
 
+  /** The local address for an error message, if it can still be known. */
+  private get source(): Addr | null {
+    return this.local ?? (this.fd.closed ? null : this.localAddr);
+  }
+
   private wrap(op: string, e: unknown, signal?: AbortSignal): unknown {
-    return wrapError(e, { op, net: this.network, source: this.localAddr, addr: this.remoteAddr }, signal);
+    return wrapError(e, { op, net: this.network, source: this.source, addr: this.remoteAddr }, signal);
   }
 
   private closedError(op: string): OpError {
-    return new OpError({ op, net: this.network, source: this.localAddr, addr: this.remoteAddr, cause: new NetClosingError() });
+    return new OpError({ op, net: this.network, source: this.source, addr: this.remoteAddr, cause: new NetClosingError() });
   }
 
   /** Reads what is there (at most `length` bytes into buf at offset): the count, or null at EOF. */
@@ -131,7 +151,7 @@ export class Conn implements DuplexIO, AsyncDisposable {
   }
 
   [Symbol.for('nodejs.util.inspect.custom')](): string {
-    return `Conn<${this.network} ${this.localAddr.toString()}->${this.remoteAddr.toString()}${this.isClosed ? ' closed' : ''}>`;
+    return `Conn<${this.network} ${String(this.source ?? '?')}->${this.remoteAddr.toString()}${this.isClosed ? ' closed' : ''}>`;
   }
 }
 

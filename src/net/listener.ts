@@ -10,6 +10,7 @@ import { debug } from '../netpoll/debug.ts';
 import { C } from '../sys/constants.ts';
 import { decodeSockaddr } from '../sys/sockaddr.ts';
 import { Addr, type Network } from './addr.ts';
+import { isUnspecified } from './ip.ts';
 import { Conn, setKeepAlive } from './conn.ts';
 import { OpError, isClosedError, wrapError } from './errors.ts';
 import { newFD } from './sock.ts';
@@ -34,6 +35,7 @@ export class Listener implements AsyncIterable<Conn>, AsyncDisposable {
   private readonly noDelay: boolean;
   private readonly keepAlive: number;
   private readonly unlinkPath: string | null;
+  private readonly specific: boolean;
 
   constructor(fd: FD, network: Network, addr: Addr, init: ListenerInit) {
     this.fd = fd;
@@ -43,6 +45,8 @@ export class Listener implements AsyncIterable<Conn>, AsyncDisposable {
     this.noDelay = init.noDelay ?? true;
     this.keepAlive = init.keepAlive ?? 15_000;
     this.unlinkPath = init.unlinkPath ?? null;
+    const ip = addr.ip;
+    this.specific = addr.network === 'unix' || (ip !== null && !isUnspecified(ip));
   }
 
   get closed(): boolean { return this.isClosed; }
@@ -69,14 +73,13 @@ export class Listener implements AsyncIterable<Conn>, AsyncDisposable {
   private newConn(sysfd: number, sockaddr: Uint8Array): Conn {
     const fd = newFD(sysfd, this.netpoll);
     try {
-      let local: Addr;
-      if (this.network === 'unix') {
-        local = this.addr;
-      } else {
+      if (this.network !== 'unix') {
         if (this.noDelay) fd.setsockoptInt(C.IPPROTO_TCP, C.TCP_NODELAY, 1);
         if (this.keepAlive > 0) setKeepAlive(fd, true, this.keepAlive);
-        local = Addr.fromSockaddr(decodeSockaddr(fd.getsockname()));
       }
+      // Bound to one address, the listener's own is every connection's local one;
+      // a wildcard listener's connections ask getsockname when someone wants it.
+      const local = this.specific ? this.addr : null;
       const remote = Addr.fromSockaddr(decodeSockaddr(sockaddr));
       return new Conn(fd, this.network, local, remote);
     } catch (e) {

@@ -201,6 +201,8 @@ for (const { backend, skip, make } of backends) {
         for (const host of ['127.0.0.1', '[::1]']) {
           const [c2, s2] = await Promise.all([dial('tcp', `${host}:${any.addr.port}`, { netpoll: np }), any.accept()]);
           assert.equal(String(s2.remoteAddr), String(c2.localAddr));
+          // A wildcard listener's connection learns its local address from the kernel.
+          assert.equal(String(s2.localAddr), String(c2.remoteAddr));
           await c2.close(); await s2.close();
         }
         // Empty host: the local system.
