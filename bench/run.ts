@@ -15,6 +15,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, release } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { buildAll, type Built } from './lib/build.ts';
+import { BUSY_THRESHOLD, busyPercent } from './lib/busy.ts';
 import { installExitHandlers, killAll } from './lib/children.ts';
 import { measureOnce, type Outcome } from './lib/measure.ts';
 import { METRICS, fmt } from './lib/metrics.ts';
@@ -153,6 +154,13 @@ async function main(): Promise<number> {
       summaries.push(summarize(s, [], skipped, 0));
       continue;
     }
+    // Nothing of ours runs between measurements: what is busy now is someone else.
+    const busy = await busyPercent();
+    if (busy > BUSY_THRESHOLD) {
+      const msg = `machine busy before ${s.id}: ${busy.toFixed(0)}% of both cores used by other processes; its figures are skewed`;
+      notes.push(msg);
+      log(`WARNING: ${msg}`);
+    }
     const mine: RunRecord[] = [];
     const rounds = Math.min(opt.rounds, s.maxRounds ?? opt.rounds);
     for (let round = 1; round <= rounds; round++) {
@@ -194,6 +202,8 @@ async function main(): Promise<number> {
   const targetLines = targets.map((t) => `${t.verdict === 'met' ? 'met   ' : t.verdict === 'missed' ? 'MISSED' : 'n/a   '} ${t.target}: ${t.value}`);
 
   process.stdout.write(`${terminalTables(summaries)}\n`);
+  const warnings = notes.filter((n) => n.startsWith('machine busy'));
+  if (warnings.length) process.stdout.write(`\n${warnings.map((w) => `WARNING: ${w}`).join('\n')}\n`);
   if (microLines.length) process.stdout.write(`\n${microLines.join('\n')}\n`);
   if (targetLines.length) process.stdout.write(`\nissue 4 targets (netpoll):\n${targetLines.map((l) => `  ${l}`).join('\n')}\n`);
 
