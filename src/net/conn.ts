@@ -47,8 +47,8 @@ export class Conn implements DuplexIO, AsyncDisposable {
     return this.local;
   }
 
-  /** True once close() was called. */
-  get closed(): boolean { return this.isClosed; }
+  /** True once close() was called, or the streams closed the connection when done. */
+  get closed(): boolean { return this.isClosed || this.fd.closed; }
 
   /** The local address for an error message, if it can still be known. */
   private get source(): Addr | null {
@@ -139,12 +139,27 @@ export class Conn implements DuplexIO, AsyncDisposable {
   }
 
   /** A web ReadableStream of what arrives; it ends at EOF, and cancelling it closes the connection. */
-  get readable(): ReadableStream<Uint8Array> { return (this.streams ??= webStreams(this)).readable; }
+  get readable(): ReadableStream<Uint8Array> { return (this.streams ??= webStreams(this.streamIO())).readable; }
   /** A web WritableStream; its close() half-closes, abort() closes. */
-  get writable(): WritableStream<Uint8Array> { return (this.streams ??= webStreams(this)).writable; }
+  get writable(): WritableStream<Uint8Array> { return (this.streams ??= webStreams(this.streamIO())).writable; }
 
   /** A Node Duplex for pipeline(), zlib and http parsers; end() half-closes, destroy() closes. */
-  toNodeStream(opts?: StreamOptions): Duplex { return toNodeStream(this, opts); }
+  toNodeStream(opts?: StreamOptions): Duplex { return toNodeStream(this.streamIO(), opts); }
+
+  /**
+   * The streams close the descriptor when both halves are done; that does
+   * not count as the user's close(), which may still follow without throwing.
+   */
+  private streamIO(): DuplexIO {
+    return {
+      read: (b, o, l, sig) => this.read(b, o, l, sig),
+      write: (b, o, l, sig) => this.write(b, o, l, sig),
+      closeWrite: () => this.closeWrite(),
+      close: () => {
+        if (!this.closed) void this.fd.close().catch((e: unknown) => { debug('net: close fd: %o', e); });
+      },
+    };
+  }
 
   async [Symbol.asyncDispose](): Promise<void> {
     if (!this.isClosed) await this.close();

@@ -39,12 +39,13 @@ export class OpError extends Error {
   readonly addr: Addr | null;
   /** The errno name (ECONNREFUSED, EPIPE, …), ETIMEDOUT for a deadline, ERR_NETPOLL_CLOSED after close. */
   readonly code: string;
-  readonly errno: number | undefined;
-  readonly syscall: string | undefined;
+  /** The errno number and the failed system call, when a system call failed. */
+  declare readonly errno?: number;
+  declare readonly syscall?: string;
   /** True for a deadline (Go's Timeout()). */
   readonly timeout: boolean;
   /** For a failed write: how many bytes went out before it failed. */
-  readonly bytesWritten: number | undefined;
+  declare readonly bytesWritten?: number;
   declare readonly cause: unknown;
 
   constructor(init: OpErrorInit) {
@@ -61,10 +62,14 @@ export class OpError extends Error {
     const c = init.cause as { code?: unknown; timeout?: unknown } | null | undefined;
     this.code = typeof c?.code === 'string' ? c.code : 'ERR_NETPOLL_OP';
     this.timeout = c?.timeout === true || this.code === 'ETIMEDOUT';
+    // Only the fields that apply, so a logged error shows no undefined noise.
+    const self = this as { -readonly [K in 'errno' | 'syscall' | 'bytesWritten']?: OpError[K] };
     const bw = (init.cause as { bytesWritten?: unknown } | null | undefined)?.bytesWritten;
-    this.bytesWritten = typeof bw === 'number' ? bw : undefined;
-    this.errno = init.cause instanceof SyscallError ? init.cause.errno : undefined;
-    this.syscall = init.cause instanceof SyscallError ? init.cause.syscall : undefined;
+    if (typeof bw === 'number') self.bytesWritten = bw;
+    if (init.cause instanceof SyscallError) {
+      self.errno = init.cause.errno;
+      self.syscall = init.cause.syscall;
+    }
   }
 
   /** Go's Temporary(), kept for parity: timeouts and a few errnos. */

@@ -407,6 +407,9 @@ for (const { backend, skip, make } of backends) {
         ]);
         assert.ok(Buffer.concat(got).equals(data));
         assert.ok(p.client.fd.closed && p.server.fd.closed, 'both halves done: closed');
+        assert.ok(p.client.closed);
+        await p.client.close(); // the user's own close after the streams' does not throw
+        assert.throws(() => p.client.close(), /use of closed network connection/);
       } finally { await p.closeAll(); np.shutdown(); }
     });
 
