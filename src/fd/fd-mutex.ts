@@ -126,8 +126,8 @@ export class FdMutex {
    */
   rwunlock(read: boolean): boolean {
     if (!(read ? this.rlocked : this.wlocked) || this.refs === 0) throw inconsistent();
-    const next = (read ? this.rq : this.wq).shift();
-    if (next) { next.settle(true); return false; }
+    const q = read ? this.rq : this.wq;
+    if (q.length !== 0) { q.shift()!.settle(true); return false; }
     if (read) this.rlocked = false; else this.wlocked = false;
     this.refs--;
     return this.isClosed && this.refs === 0;

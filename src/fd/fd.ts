@@ -296,7 +296,7 @@ export class FD {
     if (!Array.isArray(bufs)) throw withBytesWritten(new TypeError('netpoll: writev takes an array of Uint8Array'), 0);
     let total = 0;
     for (const b of bufs) {
-      if (!ArrayBuffer.isView(b)) throw withBytesWritten(new TypeError('netpoll: writev takes an array of Uint8Array'), 0);
+      if (!(b instanceof Uint8Array)) throw withBytesWritten(new TypeError('netpoll: writev takes an array of Uint8Array'), 0);
       total += b.byteLength;
     }
     let nn = 0;

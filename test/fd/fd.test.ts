@@ -452,6 +452,32 @@ for (const backend of backends) {
       assert.equal(await a.read(new Uint8Array(4)), 1);
     });
 
+    test('Netpoll shutdown fails parked operations with the closed error; close still releases the descriptor', async () => {
+      const [a] = pair();
+      const sysfd = a.sysfd;
+      const r = a.read(new Uint8Array(4));
+      await sleep(5);
+      np.shutdown();
+      await assert.rejects(r, NetClosingError);
+      await assert.rejects(a.read(new Uint8Array(4)), NetClosingError);
+      await a.close();
+      assert.equal(fdIsOpen(sysfd), false);
+    });
+
+    test('fairness: a chain of reads and writes that never park still lets timers run', async () => {
+      const [a, b] = pair();
+      const msg = new Uint8Array(32), buf = new Uint8Array(32);
+      let ticks = 0;
+      const timer = setInterval(() => { ticks++; }, 5);
+      const t0 = performance.now();
+      try {
+        while (performance.now() - t0 < 200) { await a.write(msg); await b.read(buf); }
+      } finally {
+        clearInterval(timer);
+      }
+      assert.ok(ticks >= 5, `a 5 ms interval ticked ${ticks} times in 200 ms of echo`);
+    });
+
     test('1000 connections dialed together are all accepted within a couple of seconds, and echo once', async () => {
       const { fd: lfd, port } = tcpListener(4096);
       const ln = fd(lfd);
