@@ -8,7 +8,7 @@ import koffi from 'koffi';
 import type { Poller, ReadyCallback } from '../poller/types.ts';
 
 /** At most this many poll(0) calls per loop turn, so timers and I/O keep their turn. */
-const MAX_DRAINS_PER_TURN = 8;
+export const MAX_DRAINS_PER_TURN = 8;
 
 export interface Driver {
   ref(): void;
@@ -19,7 +19,7 @@ export interface Driver {
 export class LoopDriver implements Driver {
   // Kept reachable for the poller's whole life: koffi's finalizer closes a
   // collected handle.
-  private readonly handle: koffi.node.PollHandle;
+  private readonly handle: ReturnType<typeof koffi.node.poll>;
   private closed = false;
 
   constructor(private readonly poller: Poller, private readonly onReady: ReadyCallback,

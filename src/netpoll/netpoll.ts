@@ -8,11 +8,18 @@ import { SyscallError } from '../sys/syscall-error.ts';
 import { DeadlineTimers } from './deadline-timers.ts';
 import { NotPollableError } from './errors.ts';
 import { LoopDriver, type Driver } from './loop-driver.ts';
+import { WorkerDriver } from './worker-driver.ts';
 import { PollCache, tokenOf } from './poll-cache.ts';
 import { PollDesc, type PollDescHost } from './poll-desc.ts';
 import { debug } from './debug.ts';
 
-export interface NetpollOptions extends PollerOptions {}
+export interface NetpollOptions extends PollerOptions {
+  /**
+   * 'loop' (default): Node's libuv loop watches the poller. 'worker': a
+   * dedicated thread blocks on it and hands readiness over.
+   */
+  driver?: 'loop' | 'worker';
+}
 
 let current: Netpoll | null = null;
 
@@ -33,7 +40,11 @@ export class Netpoll implements PollDescHost {
   constructor(opts: NetpollOptions = {}) {
     this.poller = createPoller(opts);
     try {
-      this.driver = new LoopDriver(this.poller, this.deliver, this.onDriverError);
+      const driver = opts.driver ?? 'loop';
+      if (driver !== 'loop' && driver !== 'worker') throw new RangeError(`netpoll: driver must be 'loop' or 'worker', got ${JSON.stringify(driver)}`);
+      this.driver = driver === 'loop'
+        ? new LoopDriver(this.poller, this.deliver, this.onDriverError)
+        : new WorkerDriver(this.poller, this.deliver, this.onDriverError);
     } catch (e) {
       this.poller.shutdown();
       throw e;

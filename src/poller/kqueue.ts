@@ -8,7 +8,7 @@ import { KeventBuffer } from '../sys/kevent-layout.ts';
 import { close as closeFd, kernelKqueue, read, write, type KqueueCalls } from '../sys/libc.ts';
 import { IS_LINUX, OS_NAME } from '../sys/platform.ts';
 import { check, SyscallError } from '../sys/syscall-error.ts';
-import { ukqueue, ukqueueUserEventFd } from '../../scratch/uk/index.ts';
+import { ukqueue, ukqueueUserEventFd } from '../sys/ukqueue/index.ts';
 import type { Mode, Poller, ReadyCallback, WakerHandle } from './types.ts';
 import { checkDelay, checkFd, checkOpen, checkToken } from './validate.ts';
 import { WakeSignal } from './wake-signal.ts';

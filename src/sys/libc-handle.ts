@@ -2,4 +2,4 @@
 // ones) are already loaded into it, so no library name per OS is needed.
 import koffi from 'koffi';
 
-export const libc: koffi.LibraryHandle = koffi.load(null as unknown as string);
+export const libc: ReturnType<typeof koffi.load> = koffi.load(null as unknown as string);

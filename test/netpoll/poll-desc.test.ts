@@ -12,6 +12,15 @@ import { closeAll, openFdCount, pipe, socketPair, writeStr } from '../helpers/fd
 const isTimeout = (e: unknown) => e instanceof DeadlineExceededError && e.message === 'i/o timeout' && e.timeout === true;
 const isClosed = (e: unknown) => e instanceof NetClosingError && e.code === 'ERR_NETPOLL_CLOSED';
 
+/** Waits (bounded) until cond holds: the worker driver's thread may still be starting. */
+async function until(cond: () => boolean, ms = 3000): Promise<void> {
+  const end = performance.now() + ms;
+  while (!cond()) {
+    if (performance.now() > end) assert.fail('condition not reached in time');
+    await sleep(5);
+  }
+}
+
 /** Resolves to 'pending' if p has not settled within ms. */
 async function settledWithin<T>(p: Promise<T>, ms: number): Promise<'resolved' | 'rejected' | 'pending'> {
   let state: 'resolved' | 'rejected' | 'pending' = 'pending';
@@ -20,10 +29,10 @@ async function settledWithin<T>(p: Promise<T>, ms: number): Promise<'resolved' |
   return state;
 }
 
-for (const backend of backends) {
-  describe(`PollDesc (${backend})`, () => {
+for (const backend of backends) for (const driver of (process.env['DRV'] ? [process.env['DRV']] : ['loop', 'worker']) as ('loop' | 'worker')[]) {
+  describe(`PollDesc (${backend}, ${driver} driver)`, () => {
     let np: Netpoll;
-    test.beforeEach(() => { np = new Netpoll({ backend }); });
+    test.beforeEach(() => { np = new Netpoll({ backend, driver }); });
     test.afterEach(() => { np.shutdown(); });
 
     test('a parked read wakes when data arrives', async () => {
@@ -44,13 +53,11 @@ for (const backend of backends) {
       try {
         const pd = np.open(r);
         writeStr(w, 'x');
-        await sleep(20); // the driver delivers the edge with nobody waiting
-        assert.equal(pd.state.rg, 'ready');
+        await until(() => pd.state.rg === 'ready'); // the driver delivers the edge with nobody waiting
         await pd.wait('r'); // consumed without blocking
         assert.equal(pd.state.rg, 'nil');
         writeStr(w, 'y');
-        await sleep(20);
-        assert.equal(pd.state.rg, 'ready');
+        await until(() => pd.state.rg === 'ready');
         pd.reset('r');
         assert.equal(pd.state.rg, 'nil');
         assert.equal(await settledWithin(pd.wait('r'), 50), 'pending', 'the reset forgot the old edge');

@@ -1,0 +1,108 @@
+// The dedicated mode: a worker thread blocks in the kernel on the poller's
+// descriptor (poll(2), no timeout) and tells this thread when it is
+// readable; this thread then drains with poll(0) exactly as the loop driver
+// does and re-arms the worker. wake() interrupts the worker's block, since
+// the wake channel makes the poller's descriptor readable. The worker also
+// watches a stop pipe of its own, so close() interrupts it even when the
+// poller's descriptor number is already closed and reused. Use it where
+// libuv's own poll cannot be reached; the loop driver is faster.
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import type { Poller, ReadyCallback } from '../poller/types.ts';
+import { nonblockingPipe } from '../sys/descriptors.ts';
+import { close as closeFd, write } from '../sys/libc.ts';
+import type { Driver } from './loop-driver.ts';
+import { MAX_DRAINS_PER_TURN } from './loop-driver.ts';
+
+const ARMED = 0, STOP = 1;
+const STOP_BYTE = new Uint8Array(1);
+
+// Plain JavaScript so the worker needs no TypeScript loader. struct pollfd is
+// { int fd; short events; short revents; } on every supported OS; POLLIN = 1.
+const WORKER_SOURCE = `
+const { workerData, parentPort } = require('node:worker_threads');
+const koffi = require(workerData.koffiPath);
+const pollC = koffi.load(null).func('int poll(void *fds, unsigned long nfds, int timeout)');
+const ctl = new Int32Array(workerData.ctl);
+const pfd = new DataView(new ArrayBuffer(16));
+pfd.setInt32(0, workerData.fd, true);
+pfd.setInt16(4, 1, true);
+pfd.setInt32(8, workerData.stopFd, true);
+pfd.setInt16(12, 1, true);
+const EINTR = 4;
+for (;;) {
+  Atomics.wait(ctl, ${ARMED}, 0);
+  if (Atomics.load(ctl, ${STOP})) break;
+  const r = pollC(pfd.buffer, 2, -1);
+  if (Atomics.load(ctl, ${STOP})) break;
+  if (r < 0) {
+    const e = koffi.errno();
+    if (e === EINTR) continue;
+    parentPort.postMessage(e);
+    break;
+  }
+  Atomics.store(ctl, ${ARMED}, 0);
+  parentPort.postMessage(0);
+}
+`;
+
+export class WorkerDriver implements Driver {
+  private readonly worker: Worker;
+  private readonly ctl = new Int32Array(new SharedArrayBuffer(8));
+  private closed = false;
+  private readonly stopRd: number;
+  private readonly stopWr: number;
+
+  constructor(private readonly poller: Poller, private readonly onReady: ReadyCallback,
+              private readonly onError: (e: unknown) => void) {
+    const koffiPath = createRequire(import.meta.url).resolve('koffi');
+    [this.stopRd, this.stopWr] = nonblockingPipe();
+    this.worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: { fd: poller.fd, stopFd: this.stopRd, ctl: this.ctl.buffer, koffiPath },
+    });
+    // The stop pipe outlives the thread that polls it.
+    this.worker.once('exit', () => { closeFd(this.stopRd); closeFd(this.stopWr); });
+    this.worker.on('message', this.onMessage);
+    this.worker.on('error', (e) => { if (!this.closed) this.onError(e); });
+    this.worker.unref();
+    // A thread blocked in poll(2) cannot be terminated: wake it before exit.
+    process.once('exit', this.onExit);
+    this.arm();
+  }
+
+  private readonly onExit = (): void => { this.close(); };
+
+  private arm(): void {
+    Atomics.store(this.ctl, ARMED, 1);
+    Atomics.notify(this.ctl, ARMED);
+  }
+
+  private readonly onMessage = (errno: number): void => {
+    if (this.closed) return;
+    if (errno !== 0) { this.onError(new Error(`netpoll: the poll worker failed with errno ${errno}`)); return; }
+    try {
+      // The worker blocked for us: this poll counts as the blocking one.
+      for (let i = 0; i < MAX_DRAINS_PER_TURN; i++) {
+        if (this.poller.poll(0, this.onReady, true) < this.poller.batch - 1) break;
+      }
+    } catch (e) {
+      this.onError(e);
+      return;
+    }
+    this.arm();
+  };
+
+  ref(): void { if (!this.closed) this.worker.ref(); }
+  unref(): void { if (!this.closed) this.worker.unref(); }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    process.removeListener('exit', this.onExit);
+    Atomics.store(this.ctl, STOP, 1);
+    write(this.stopWr, STOP_BYTE, 1); // interrupts poll(2)
+    this.arm();
+    void this.worker.terminate();
+  }
+}
