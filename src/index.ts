@@ -1,4 +1,8 @@
-// netpoll: the public face.
+// netpoll: the public face. The platform poller alone is `netpoll/poller`.
+export { listen, dial, Conn, Listener, Addr, AddrError, UnknownNetworkError, OpError, isClosedError, isTimeoutError,
+  joinHostPort, splitHostPort, parseIP, formatIP, webStreams, toNodeStream,
+  type ListenOptions, type DialOptions, type Network, type DuplexIO, type StreamOptions, type WebStreams } from './net/index.ts';
+export { FD, type WriteError } from './fd/index.ts';
 export { Netpoll, PollDesc, NetClosingError, DeadlineExceededError, NotPollableError, DoubleWaitError,
   type NetpollOptions, type DeadlineInput } from './netpoll/index.ts';
 export { createPoller, wakerFrom, PollerShutdownError, type Poller, type Mode, type Backend,
