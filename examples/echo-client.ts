@@ -2,7 +2,7 @@
 // comes back with the round trip time.
 // Usage: node --import tsx examples/echo-client.ts [address] [message...]
 //        echo hello | node --import tsx examples/echo-client.ts 127.0.0.1:7007
-import { dial } from '../src/net/index.ts';
+import { dial } from '../src/index.ts';
 
 const address = process.argv[2] ?? '127.0.0.1:7007';
 const words = process.argv.slice(3);

@@ -1,7 +1,7 @@
 // An echo server on netpoll: one async read/write loop per connection, each
 // with its own buffer (Go's `go serve(conn)`).
 // Usage: node --import tsx examples/echo-server.ts [address]   (default 127.0.0.1:7007)
-import { listen, type Conn } from '../src/net/index.ts';
+import { listen, type Conn } from '../src/index.ts';
 
 async function serve(conn: Conn): Promise<void> {
   const buf = new Uint8Array(64 * 1024);
