@@ -2,6 +2,7 @@
 // non-blocking, set atomically where the OS allows and by fcntl otherwise.
 import { C } from './constants.ts';
 import { fcntl, pipe2 } from './libc.ts';
+import { OS_NAME } from './platform.ts';
 import { check } from './syscall-error.ts';
 
 export function setCloseOnExec(fd: number): void {
@@ -19,7 +20,7 @@ export function nonblockingPipe(): [number, number] {
   const fds = new Int32Array(2);
   check('pipe', pipe2(fds, C.O_NONBLOCK | C.O_CLOEXEC));
   const rd = fds[0]!, wr = fds[1]!;
-  // pipe() fallback (macOS) sets no flags; setting them twice is harmless.
-  for (const fd of [rd, wr]) { setCloseOnExec(fd); setNonblock(fd); }
+  // macOS has no pipe2: its pipe() fallback sets no flags.
+  if (OS_NAME === 'darwin') for (const fd of [rd, wr]) { setCloseOnExec(fd); setNonblock(fd); }
   return [rd, wr];
 }
