@@ -11,6 +11,7 @@ const COLORS: Record<ServerId, string> = {
   'c-epoll': '#2563eb',
   go: '#0891b2',
   netpoll: '#dc2626',
+  'netpoll-handler': '#b91c1c',
   'netpoll-deadline': '#ea580c',
   'netpoll-workers-1': '#db2777',
   'netpoll-workers-2': '#9333ea',

@@ -4,8 +4,8 @@ import type { ServerId } from './servers.ts';
 
 export type Mode = 'full' | 'quick' | 'smoke';
 
-/** The comparison set; netpoll variants appear only in their own scenarios. */
-export const MAIN_SERVERS: ServerId[] = ['node-net', 'c-epoll', 'go', 'netpoll'];
+/** The comparison set (netpoll-handler: serve() instead of an async loop per Conn); other netpoll variants appear only in their own scenarios. */
+export const MAIN_SERVERS: ServerId[] = ['node-net', 'c-epoll', 'go', 'netpoll', 'netpoll-handler'];
 
 interface Base {
   id: string;
@@ -138,7 +138,7 @@ export function scenariosFor(mode: Mode): Scenario[] {
     ];
   }
   if (mode === 'quick') {
-    // About a minute with four servers: short windows, one idle round
+    // About a minute with the main servers: short windows, one idle round
     // (node:net takes seconds to accept a few thousand connections).
     const t: Timing = { warmup: 0.3, duration: 1 };
     return [

@@ -10,6 +10,7 @@ export type ServerId =
   | 'c-epoll'
   | 'go'
   | 'netpoll'
+  | 'netpoll-handler'
   | 'netpoll-deadline'
   | 'netpoll-workers-1'
   | 'netpoll-workers-2'
@@ -53,6 +54,8 @@ function needFiles(...files: string[]): string | null {
 }
 
 const examplesEcho = resolve(ROOT_DIR, 'examples/echo-server.ts');
+const handlerEcho = resolve(ROOT_DIR, 'examples/echo-server-handler.ts');
+const SERVE_MODULE = resolve(ROOT_DIR, 'src/net/serve.ts');
 const deadlineEntry = resolve(BENCH_DIR, 'servers/echo-netpoll-deadline.ts');
 const workersEntry = resolve(BENCH_DIR, 'servers/echo-netpoll-workers.ts');
 
@@ -91,6 +94,13 @@ export const SERVERS: Record<ServerId, ServerDef> = {
     stats: true,
     missing: () => needFiles(NETPOLL_INDEX, examplesEcho),
     launch: (a) => nodeLaunch(examplesEcho, a),
+  },
+  'netpoll-handler': {
+    id: 'netpoll-handler',
+    label: 'netpoll serve()',
+    stats: true,
+    missing: () => needFiles(NETPOLL_INDEX, SERVE_MODULE, handlerEcho),
+    launch: (a) => nodeLaunch(handlerEcho, a),
   },
   'netpoll-deadline': {
     id: 'netpoll-deadline',

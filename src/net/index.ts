@@ -7,3 +7,4 @@ export { Addr, AddrError, UnknownNetworkError, joinHostPort, splitHostPort, type
 export { OpError, isClosedError, isTimeoutError } from './errors.ts';
 export { webStreams, toNodeStream, type DuplexIO, type StreamOptions, type WebStreams } from './streams.ts';
 export { parseIP, formatIP } from './ip.ts';
+export { serve, ServeConn, SCRATCH_SIZE, type ServeHandler, type ServeOptions } from './serve.ts';

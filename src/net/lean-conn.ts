@@ -1,0 +1,410 @@
+// One connection of serve(): a descriptor, its PollDesc and a few flags.
+// Idle, it holds no buffer and no async frame, only one pending
+// pd.wait('r') whose reaction is a bound method. On readiness it reads into
+// the one scratch buffer every connection shares and hands each chunk to the
+// handler synchronously: nothing can run between the read(2) and the
+// handler, so no other connection can overwrite the bytes (the crossing an
+// async loop over a shared buffer suffers). Writes go to the kernel at once;
+// only what it did not take is copied and queued until the socket drains.
+import type { Netpoll, PollDesc } from '../netpoll/index.ts';
+import type { DeadlineInput } from '../netpoll/deadline.ts';
+import { NetClosingError } from '../netpoll/errors.ts';
+import { debug } from '../netpoll/debug.ts';
+import { C } from '../sys/constants.ts';
+import { close as sysClose, read as sysRead } from '../sys/libc.ts';
+import { decodeSockaddr, SIZEOF_SOCKADDR_STORAGE } from '../sys/sockaddr.ts';
+import * as sock from '../sys/socket.ts';
+import { SyscallError } from '../sys/syscall-error.ts';
+import { Addr, type Network } from './addr.ts';
+import { OpError } from './errors.ts';
+
+/** What serve() calls; `this` is the handler object. */
+export interface ServeHandler {
+  /** A new connection, before its first read. */
+  onConnect?(c: ServeConn): void;
+  /** Bytes arrived. `chunk` views a buffer shared by every connection: valid only during this call (copy to keep). */
+  onData(c: ServeConn, chunk: Uint8Array): void;
+  /** The peer closed its sending side. Unless allowHalfOpen, the connection then ends its side too. */
+  onEnd?(c: ServeConn): void;
+  /** Everything queued by write() went out (after write() returned false). */
+  onDrain?(c: ServeConn): void;
+  /**
+   * A read or write failed (an OpError: ECONNRESET, EPIPE, ETIMEDOUT for a
+   * deadline…), or a handler threw (that error, as is). The connection is
+   * closed afterwards, except after a read timeout for which this handler
+   * set a new read deadline.
+   */
+  onError?(c: ServeConn, e: unknown): void;
+  /** The descriptor was released, for whatever reason; called once. */
+  onClose?(c: ServeConn): void;
+}
+
+/** Per-server state every connection shares. */
+export interface ServeContext {
+  readonly np: Netpoll;
+  readonly h: ServeHandler;
+  readonly network: Network;
+  /** The local address when the listener is bound to one; null for a wildcard. */
+  readonly local: Addr | null;
+  readonly readDeadlineMs: number;
+  readonly allowHalfOpen: boolean;
+  readonly highWaterMark: number;
+}
+
+/** The scratch buffer every connection reads into, and so the largest chunk onData sees. */
+export const SCRATCH_SIZE = 64 * 1024;
+/** read(2)s one connection may do per readiness before the others get a turn. */
+export const MAX_READS = 16;
+
+const EINTR = -C.EINTR, EAGAIN = -C.EAGAIN, EPIPE = C.EPIPE, ENOTCONN = C.ENOTCONN;
+
+// Flags in ServeConn.st.
+const WAIT_R = 1, WAIT_W = 2, EOF = 4, ENDING = 8, WR_SHUT = 16, CLOSED = 32, BROKEN = 64, PAUSED = 128, QUEUED = 256;
+
+let scratch: Uint8Array | null = null;
+
+// Connections whose read budget ran out with data left: resumed on the next loop turn.
+let again: ServeConn[] = [];
+let againArmed = false;
+function runAgain(): void {
+  againArmed = false;
+  const list = again;
+  again = [];
+  for (const c of list) c.resume();
+}
+
+/** Rethrows outside any promise chain: a throwing handler with no onError is an uncaught exception, as in node:net. */
+function rethrow(e: unknown): void {
+  queueMicrotask(() => { throw e; });
+}
+
+/** An IPv4 peer packed into one number (ip · 65536 + port): no Addr, no bytes kept per connection. */
+export function packPeer(sa: Uint8Array): number | Addr {
+  try {
+    const s = decodeSockaddr(sa);
+    if (s.family === 'inet4') {
+      const ip = s.ip;
+      return (((ip[0]! << 24) | (ip[1]! << 16) | (ip[2]! << 8) | ip[3]!) >>> 0) * 65536 + s.port;
+    }
+    return Addr.fromSockaddr(s);
+  } catch (e) {
+    debug('net: serve: undecodable peer address: %o', e);
+    return Addr.tcp(null, 0);
+  }
+}
+
+function unpackPeer(p: number | Addr): Addr {
+  if (typeof p !== 'number') return p;
+  const port = p % 65536;
+  const ip = (p - port) / 65536;
+  return new Addr('tcp', `${ip >>> 24}.${(ip >>> 16) & 255}.${(ip >>> 8) & 255}.${ip & 255}`, port);
+}
+
+const saBuf = new Uint8Array(SIZEOF_SOCKADDR_STORAGE);
+const saLen = new Int32Array(1);
+
+export class ServeConn {
+  /** Yours: per-connection state for the handler. */
+  data: unknown = undefined;
+  private readonly ctx: ServeContext;
+  private fd: number;
+  private pd: PollDesc | null;
+  private st = 0;
+  /** Bytes the kernel has not taken yet, in order; null when nothing waits. */
+  private out: Uint8Array[] | null = null;
+  private readonly peer: number | Addr;
+  // The pending wait's reactions (fulfilled with undefined, rejected with an Error).
+  private readonly onR: (e?: unknown) => void;
+  private onW: ((e?: unknown) => void) | null = null;
+
+  /** @internal serve() makes these. */
+  constructor(ctx: ServeContext, sysfd: number, pd: PollDesc, peer: number | Addr) {
+    this.ctx = ctx;
+    this.fd = sysfd;
+    this.pd = pd;
+    this.peer = peer;
+    this.onR = this.readable.bind(this);
+  }
+
+  /** The peer's address (made on each call; IPv4 peers are kept packed). */
+  get remoteAddr(): Addr { return unpackPeer(this.peer); }
+
+  /** The local address: the listener's when it is bound to one, else asked of the kernel. */
+  get localAddr(): Addr {
+    if (this.ctx.local !== null) return this.ctx.local;
+    saLen[0] = saBuf.byteLength;
+    if (this.fd < 0 || sock.getsockname(this.fd, saBuf, saLen) < 0) return Addr.tcp(null, 0);
+    return Addr.fromSockaddr(decodeSockaddr(saBuf, Math.min(saLen[0]!, saBuf.byteLength)));
+  }
+
+  /** The descriptor; -1 once closed. */
+  get sysfd(): number { return this.fd; }
+  get closed(): boolean { return (this.st & CLOSED) !== 0; }
+  /** Bytes written but not yet taken by the kernel. */
+  get bufferedAmount(): number {
+    let n = 0;
+    if (this.out !== null) for (const b of this.out) n += b.byteLength;
+    return n;
+  }
+
+  /**
+   * Sends now; what the kernel does not take is copied and sent when the
+   * socket is writable, in order. True when everything went out. After the
+   * connection closed (or a write failed) it does nothing and returns false;
+   * the failure reaches onError once the current handler returns.
+   */
+  write(data: Uint8Array): boolean {
+    if (!(data instanceof Uint8Array)) throw new TypeError('netpoll: write takes a Uint8Array');
+    const st = this.st;
+    if ((st & (CLOSED | BROKEN)) !== 0) return false;
+    if ((st & ENDING) !== 0) throw this.opError('write', new SyscallError('write', EPIPE));
+    if (this.out !== null) {
+      if (data.byteLength > 0) this.out.push(data.slice());
+      return false;
+    }
+    const len = data.byteLength;
+    let off = 0;
+    while (off < len) {
+      let n: number;
+      do n = sock.send(this.fd, off === 0 ? data : data.subarray(off), len - off); while (n === EINTR);
+      if (n > 0) { off += n; continue; }
+      if (n === EAGAIN) {
+        this.out = [data.slice(off)];
+        this.waitWritable();
+        return false;
+      }
+      this.broke(new SyscallError('write', n === 0 ? EPIPE : -n));
+      return false;
+    }
+    return true;
+  }
+
+  /** Half-close once everything queued is sent: the peer reads EOF. Reading goes on until the peer's EOF, then the connection closes. */
+  end(): void {
+    if ((this.st & (CLOSED | ENDING)) !== 0) return;
+    this.st |= ENDING;
+    if (this.out === null) this.shutWrite();
+  }
+
+  /** Closes now: queued bytes are dropped, the poll descriptor released, then close(2). Idempotent. */
+  close(): void {
+    if ((this.st & CLOSED) !== 0) return;
+    this.st |= CLOSED;
+    this.out = null;
+    const pd = this.pd, fd = this.fd;
+    this.pd = null;
+    this.fd = -1;
+    // Disarm before close(2) (Go's destroy); the parked waits fail with the closed error and are ignored.
+    if (pd !== null) {
+      try { this.ctx.np.close(pd); } catch (e) { debug('net: serve: netpoll close fd %d: %o', fd, e); }
+    }
+    const r = sysClose(fd);
+    if (r < 0) debug('net: serve: close fd %d: errno %d', fd, -r);
+    const onClose = this.ctx.h.onClose;
+    if (onClose !== undefined) {
+      try { onClose.call(this.ctx.h, this); } catch (e) { rethrow(e); }
+    }
+  }
+
+  /** Read deadline: a Date or epoch ms; null or 0 clears. Past it a parked read fails with ETIMEDOUT. */
+  setReadDeadline(d: DeadlineInput): void { this.setDeadlineMode(d, 'r'); }
+  /** Write deadline for bytes still queued: past it the connection fails with ETIMEDOUT. */
+  setWriteDeadline(d: DeadlineInput): void { this.setDeadlineMode(d, 'w'); }
+
+  private setDeadlineMode(d: DeadlineInput, mode: 'r' | 'w'): void {
+    const pd = this.pd;
+    if (pd === null) throw this.opError('set', new NetClosingError());
+    try {
+      pd.setDeadline(d ?? null, mode);
+    } catch (e) {
+      throw e instanceof TypeError || e instanceof RangeError ? e : this.opError('set', e);
+    }
+  }
+
+  // ---- reading --------------------------------------------------------------
+
+  /** @internal The first read, straight after accept: data may already be there. */
+  start(): void {
+    const h = this.ctx.h;
+    if (h.onConnect !== undefined) {
+      try { h.onConnect(this); } catch (e) { this.handlerFailed(e); return; }
+      if ((this.st & CLOSED) !== 0) return;
+    }
+    this.pump();
+  }
+
+  /** @internal From the next-turn queue. */
+  resume(): void {
+    this.st &= ~QUEUED;
+    if ((this.st & (CLOSED | BROKEN | EOF | PAUSED)) === 0) this.pump();
+  }
+
+  private readable(err?: unknown): void {
+    this.st &= ~WAIT_R;
+    if ((this.st & CLOSED) !== 0) return;
+    if (err !== undefined) { this.fail('read', err); return; }
+    this.pump();
+  }
+
+  /** Reads until the socket is drained, the budget is spent or the handler stops it. */
+  private pump(): void {
+    const buf = scratch ??= new Uint8Array(SCRATCH_SIZE);
+    const ctx = this.ctx, h = ctx.h;
+    for (let i = 0; i < MAX_READS; i++) {
+      let n: number;
+      do n = sysRead(this.fd, buf, SCRATCH_SIZE); while (n === EINTR);
+      if (n > 0) {
+        try { h.onData(this, buf.subarray(0, n)); } catch (e) { this.handlerFailed(e); return; }
+        if ((this.st & (CLOSED | BROKEN)) !== 0) return;
+        if (this.out !== null && this.bufferedAmount > ctx.highWaterMark) {
+          this.st |= PAUSED; // resumed by the flush that empties the queue
+          return;
+        }
+        // No stopping at a short read: a FIN that came with the data makes no new
+        // edge, and only the next read(2) tells it (0) from a drained socket (EAGAIN).
+        continue;
+      }
+      if (n === EAGAIN) { this.park(); return; }
+      if (n === 0) { this.gotEOF(); return; }
+      this.fail('read', new SyscallError('read', -n));
+      return;
+    }
+    this.st |= QUEUED;
+    again.push(this);
+    if (!againArmed) { againArmed = true; setImmediate(runAgain); }
+  }
+
+  private park(): void {
+    const pd = this.pd!;
+    const ms = this.ctx.readDeadlineMs;
+    if (ms > 0) pd.setDeadline(Date.now() + ms, 'r');
+    this.st |= WAIT_R;
+    pd.wait('r').then(this.onR, this.onR);
+  }
+
+  private gotEOF(): void {
+    this.st |= EOF;
+    const h = this.ctx.h;
+    if (h.onEnd !== undefined) {
+      try { h.onEnd(this); } catch (e) { this.handlerFailed(e); return; }
+    }
+    if ((this.st & CLOSED) !== 0) return;
+    if ((this.st & WR_SHUT) !== 0) { this.close(); return; } // both directions done
+    if (!this.ctx.allowHalfOpen) this.end();
+  }
+
+  // ---- writing --------------------------------------------------------------
+
+  private waitWritable(): void {
+    this.st |= WAIT_W;
+    const onW = this.onW ??= this.writable.bind(this);
+    this.pd!.wait('w').then(onW, onW);
+  }
+
+  private writable(err?: unknown): void {
+    this.st &= ~WAIT_W;
+    if ((this.st & CLOSED) !== 0) return;
+    if (err !== undefined) { this.fail('write', err); return; }
+    this.flush();
+  }
+
+  /** Sends the queue, one writev per round; on EAGAIN waits again. */
+  private flush(): void {
+    const q = this.out!;
+    let i = 0;
+    while (i < q.length) {
+      let n: number;
+      if (i === q.length - 1) {
+        const b = q[i]!;
+        do n = sock.send(this.fd, b, b.byteLength); while (n === EINTR);
+      } else {
+        do n = sock.writev(this.fd, q, i); while (n === EINTR);
+      }
+      if (n > 0) {
+        while (n > 0) {
+          const b = q[i]!;
+          if (n >= b.byteLength) { n -= b.byteLength; i++; }
+          else { q[i] = b.subarray(n); n = 0; }
+        }
+        continue;
+      }
+      if (n === EAGAIN) {
+        if (i > 0) q.splice(0, i);
+        this.waitWritable();
+        return;
+      }
+      this.fail('write', new SyscallError('write', n === 0 ? EPIPE : -n));
+      return;
+    }
+    this.out = null;
+    if ((this.st & ENDING) !== 0) {
+      this.shutWrite();
+      if ((this.st & CLOSED) !== 0) return;
+    }
+    const h = this.ctx.h;
+    if (h.onDrain !== undefined) {
+      try { h.onDrain(this); } catch (e) { this.handlerFailed(e); return; }
+      if ((this.st & CLOSED) !== 0 || this.out !== null) return;
+    }
+    if ((this.st & PAUSED) !== 0) {
+      this.st &= ~PAUSED;
+      if ((this.st & (EOF | BROKEN | QUEUED | WAIT_R)) === 0) this.pump();
+    }
+  }
+
+  private shutWrite(): void {
+    if ((this.st & EOF) !== 0) { this.close(); return; }
+    this.st |= WR_SHUT;
+    const r = sock.shutdown(this.fd, C.SHUT_WR);
+    // ENOTCONN: the peer is already gone; the read side will say so.
+    if (r < 0 && r !== -ENOTCONN) this.broke(new SyscallError('shutdown', -r));
+  }
+
+  // ---- failures -------------------------------------------------------------
+
+  private opError(op: string, cause: unknown): OpError {
+    const ctx = this.ctx;
+    return new OpError({ op, net: ctx.network, source: ctx.local, addr: unpackPeer(this.peer), cause });
+  }
+
+  /** A write failed inside a handler's call: stop writing now, report once the handler has returned. */
+  private broke(cause: SyscallError): void {
+    this.st |= BROKEN;
+    this.out = null;
+    queueMicrotask(() => this.fail(cause.syscall === 'shutdown' ? 'close' : 'write', cause));
+  }
+
+  /** onError, then close, unless a read timeout's handler moved the deadline. */
+  private fail(op: string, cause: unknown): void {
+    if ((this.st & CLOSED) !== 0) return;
+    const h = this.ctx.h;
+    if (h.onError !== undefined) {
+      const e = this.opError(op, cause);
+      try {
+        h.onError(this, e);
+      } catch (x) {
+        this.close();
+        rethrow(x);
+        return;
+      }
+      if (e.timeout && op === 'read' && (this.st & (CLOSED | BROKEN)) === 0 && !this.pd!.hasErr('r')) {
+        this.park();
+        return;
+      }
+    } else {
+      debug('net: serve: %s fd %d: %o', op, this.fd, cause);
+    }
+    this.close();
+  }
+
+  private handlerFailed(e: unknown): void {
+    this.close();
+    const onError = this.ctx.h.onError;
+    if (onError === undefined) { rethrow(e); return; }
+    try { onError.call(this.ctx.h, this, e); } catch (x) { rethrow(x); }
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `ServeConn<${this.ctx.network} ${String(this.remoteAddr)}${this.closed ? ' closed' : ''}>`;
+  }
+}

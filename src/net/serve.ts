@@ -1,0 +1,133 @@
+// A handler-style server on a Listener: the leanest way to serve many
+// connections. Where `for await (const conn of ln) serve(conn)` parks an
+// async frame and a buffer per connection, serve() keeps per connection only
+// its PollDesc, one small ServeConn and one pending readiness wait; the
+// bytes go through one scratch buffer shared by all (lean-conn.ts).
+import type { Accepted } from '../fd/fd.ts';
+import { Netpoll } from '../netpoll/index.ts';
+import { debug } from '../netpoll/debug.ts';
+import { C } from '../sys/constants.ts';
+import { close as sysClose } from '../sys/libc.ts';
+import * as sock from '../sys/socket.ts';
+import { isUnspecified } from './ip.ts';
+import { OpError, isClosedError } from './errors.ts';
+import { ServeConn, packPeer, type ServeContext, type ServeHandler } from './lean-conn.ts';
+import type { Listener } from './listener.ts';
+
+export { ServeConn, SCRATCH_SIZE, type ServeHandler } from './lean-conn.ts';
+
+export interface ServeOptions {
+  /** Aborting stops accepting and closes the listener; connections already accepted go on. */
+  signal?: AbortSignal | undefined;
+  /**
+   * Idle timeout, Go style: each time a connection goes back to waiting for
+   * data its read deadline is set this many ms ahead; past it onError gets
+   * ETIMEDOUT and the connection closes. 0 (default): none.
+   */
+  readDeadlineMs?: number | undefined;
+  /** Keep a connection open after the peer's EOF until the handler ends or closes it (default false, as node:net). */
+  allowHalfOpen?: boolean | undefined;
+  /** Stop reading from a connection while more than this many written bytes wait for the kernel (default 1 MiB). */
+  highWaterMark?: number | undefined;
+}
+
+// Listener keeps these private; serve() needs the same Netpoll and Go's accept-time options.
+interface ListenerInternals {
+  netpoll?: Netpoll;
+  noDelay?: boolean;
+  keepAlive?: number;
+}
+
+/** Accept errors that pass (Go's http.Server backs off on them rather than failing). */
+const TEMPORARY = new Set(['EMFILE', 'ENFILE', 'ENOBUFS', 'ENOMEM', 'ECONNRESET', 'EPERM']);
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Serves every connection the listener accepts with `handler`. Resolves when
+ * the listener is closed (by close(), or by aborting `signal`); rejects with
+ * an OpError if accept fails for good, after closing the listener.
+ */
+export async function serve(listener: Listener, handler: ServeHandler, opts: ServeOptions = {}): Promise<void> {
+  if (handler === null || typeof handler !== 'object' || typeof handler.onData !== 'function') {
+    throw new TypeError('netpoll: serve needs a handler object with an onData method');
+  }
+  const readDeadlineMs = opts.readDeadlineMs ?? 0;
+  if (!Number.isFinite(readDeadlineMs) || readDeadlineMs < 0) {
+    throw new RangeError(`netpoll: readDeadlineMs must be >= 0, got ${String(readDeadlineMs)}`);
+  }
+  const highWaterMark = opts.highWaterMark ?? 1 << 20;
+  if (!(highWaterMark >= 0)) throw new RangeError(`netpoll: highWaterMark must be >= 0, got ${String(highWaterMark)}`);
+
+  const internals = listener as unknown as ListenerInternals;
+  const addr = listener.addr;
+  const specific = addr.network === 'unix' || (addr.ip !== null && !isUnspecified(addr.ip));
+  const ctx: ServeContext = {
+    np: internals.netpoll ?? Netpoll.current(),
+    h: handler,
+    network: listener.network,
+    local: specific ? addr : null,
+    readDeadlineMs,
+    allowHalfOpen: opts.allowHalfOpen ?? false,
+    highWaterMark,
+  };
+  const tcp = listener.network !== 'unix';
+  const noDelay = internals.noDelay ?? true;
+  const keepAliveSecs = (internals.keepAlive ?? 15_000) > 0 ? Math.max(1, Math.ceil((internals.keepAlive ?? 15_000) / 1000)) : 0;
+
+  const signal = opts.signal;
+  const stop = (): void => {
+    if (!listener.closed) void listener.close();
+  };
+  if (signal !== undefined) {
+    if (signal.aborted) stop();
+    else signal.addEventListener('abort', stop, { once: true });
+  }
+  let backoff = 0;
+  try {
+    for (;;) {
+      let got: Accepted;
+      try {
+        got = await listener.fd.accept();
+        backoff = 0;
+      } catch (e) {
+        if (listener.closed || isClosedError(e)) return;
+        const code = (e as { code?: unknown }).code;
+        if (typeof code === 'string' && TEMPORARY.has(code)) {
+          backoff = backoff === 0 ? 5 : Math.min(backoff * 2, 1000);
+          debug('net: serve: accept: %s; retrying in %d ms', code, backoff);
+          await sleep(backoff);
+          continue;
+        }
+        stop();
+        throw new OpError({ op: 'accept', net: listener.network, source: addr, cause: e });
+      }
+      if (tcp) acceptOptions(got.sysfd, noDelay, keepAliveSecs);
+      open(ctx, got);
+    }
+  } finally {
+    signal?.removeEventListener('abort', stop);
+  }
+}
+
+/** Go's newTCPConn: TCP_NODELAY and keep-alive, failures ignored as Go does. */
+function acceptOptions(fd: number, noDelay: boolean, keepAliveSecs: number): void {
+  if (noDelay) sock.setsockoptInt(fd, C.IPPROTO_TCP, C.TCP_NODELAY, 1);
+  if (keepAliveSecs > 0) {
+    sock.setsockoptInt(fd, C.SOL_SOCKET, C.SO_KEEPALIVE, 1);
+    if (C.TCP_KEEPIDLE !== 0) sock.setsockoptInt(fd, C.IPPROTO_TCP, C.TCP_KEEPIDLE, keepAliveSecs);
+    if (C.TCP_KEEPINTVL !== 0) sock.setsockoptInt(fd, C.IPPROTO_TCP, C.TCP_KEEPINTVL, keepAliveSecs);
+  }
+}
+
+function open(ctx: ServeContext, got: Accepted): void {
+  let pd;
+  try {
+    pd = ctx.np.open(got.sysfd);
+  } catch (e) {
+    debug('net: serve: cannot poll accepted fd %d: %o', got.sysfd, e);
+    sysClose(got.sysfd);
+    return;
+  }
+  new ServeConn(ctx, got.sysfd, pd, packPeer(got.sockaddr)).start();
+}
