@@ -28,6 +28,11 @@ const EISCONN = -C.EISCONN, ECONNABORTED = -C.ECONNABORTED, ENOTSOCK = -sock.ENO
 const USE_SEND = C.MSG_NOSIGNAL !== 0;
 
 const ZERO: Promise<number> = Promise.resolve(0);
+// Settled promises of recent byte counts, shared: a message size seen again
+// (every echo of 64 B) costs no allocation. Direct-mapped, any n is correct.
+const COUNT_SLOTS = 64;
+const countN = new Float64Array(COUNT_SLOTS).fill(-1);
+const countP: Promise<number>[] = new Array<Promise<number>>(COUNT_SLOTS).fill(ZERO);
 const EOF: Promise<null> = Promise.resolve(null);
 const DONE: Promise<void> = Promise.resolve();
 
@@ -100,10 +105,12 @@ export class FD {
 
   read(buf: Uint8Array, offset = 0, length?: number, signal?: AbortSignal): Promise<number | null> {
     if (length === undefined) length = (buf?.byteLength ?? 0) - offset;
-    try {
-      checkRange(buf, offset, length);
-    } catch (e) {
-      return Promise.reject(e);
+    if (!inRange(buf, offset, length)) {
+      try {
+        checkRange(buf, offset, length);
+      } catch (e) {
+        return Promise.reject(e);
+      }
     }
     if (signal !== undefined && signal.aborted) return Promise.reject(signal.reason);
     const s = this.mu.tryRWLock(true);
@@ -130,7 +137,7 @@ export class FD {
     const n = this.readOnce(buf, offset, length);
     if (n >= 0) {
       this.readUnlock();
-      return n === 0 && this.eofOnZero ? EOF : Promise.resolve(n);
+      return n === 0 && this.eofOnZero ? EOF : settled(n);
     }
     if (n === EAGAIN && pd !== null) return this.readSlow(buf, offset, length, signal, false);
     this.readUnlock();
@@ -181,10 +188,12 @@ export class FD {
 
   write(buf: Uint8Array, offset = 0, length?: number, signal?: AbortSignal): Promise<number> {
     if (length === undefined) length = (buf?.byteLength ?? 0) - offset;
-    try {
-      checkRange(buf, offset, length);
-    } catch (e) {
-      return Promise.reject(e);
+    if (!inRange(buf, offset, length)) {
+      try {
+        checkRange(buf, offset, length);
+      } catch (e) {
+        return Promise.reject(e);
+      }
     }
     if (signal !== undefined && signal.aborted) return Promise.reject(withBytesWritten(signal.reason, 0));
     const s = this.mu.tryRWLock(false);
@@ -211,7 +220,7 @@ export class FD {
       const n = this.writeOnce(buf, offset + nn, length - nn);
       if (n > 0) {
         nn += n;
-        if (nn === length) { this.writeUnlock(); return Promise.resolve(nn); }
+        if (nn === length) { this.writeUnlock(); return settled(nn); }
         continue;
       }
       if (n === 0) {
@@ -545,6 +554,27 @@ export class FD {
     if (resolve) queueMicrotask(resolve);
     return r < 0 ? new SyscallError('close', -r) : null;
   }
+}
+
+/**
+ * The common case of checkRange in a few comparisons: a Uint8Array (or
+ * Buffer) and integer offset and length inside it. False sends the caller
+ * to checkRange for the full check and its error.
+ */
+function inRange(buf: Uint8Array, offset: number, length: number): boolean {
+  if (!(buf instanceof Uint8Array)) return false;
+  // (x >>> 0) === x: an integer in 0 .. 2^32-1 (NaN, fractions and negatives fail).
+  return (offset >>> 0) === offset && (length >>> 0) === length && offset + length <= buf.byteLength;
+}
+
+/** An already-settled promise of n (n >= 0). */
+function settled(n: number): Promise<number> {
+  const i = n & (COUNT_SLOTS - 1);
+  if (countN[i] === n) return countP[i]!;
+  const p = Promise.resolve(n);
+  countN[i] = n;
+  countP[i] = p;
+  return p;
 }
 
 function check(syscall: string, r: number): void {
