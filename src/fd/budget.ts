@@ -2,7 +2,9 @@
 // once is a chain of microtasks: the loop never turns, so timers, accepts
 // and the poller's own readiness callback starve. Go's scheduler polls
 // between goroutines; here, after BUDGET operations without a loop turn the
-// next one first awaits one setImmediate shared by every descriptor.
+// next one waits for one setImmediate shared by every descriptor: either
+// as a deferred operation the turn performs (read and write: a pending
+// promise and a small record, no async frame), or by awaiting nextTurn().
 
 /** Operations allowed per loop turn before one yields (tuned on the echo bench). */
 export let BUDGET = 128;
@@ -12,6 +14,15 @@ let armed = false;
 let turn: Promise<void> | null = null;
 let resolveTurn: (() => void) | null = null;
 
+/** An operation put off to the next turn; runDeferred performs it and settles its promise, never throws. */
+export interface Deferred {
+  runDeferred(): void;
+}
+
+// Two arrays swapped each turn: what a deferred operation defers again waits for the turn after.
+let deferred: Deferred[] = [];
+let spare: Deferred[] = [];
+
 function onTurn(): void {
   armed = false;
   spent = 0;
@@ -19,6 +30,18 @@ function onTurn(): void {
   turn = null;
   resolveTurn = null;
   if (r) r();
+  if (deferred.length === 0) return;
+  const q = deferred;
+  deferred = spare;
+  for (let i = 0; i < q.length; i++) q[i]!.runDeferred();
+  q.length = 0;
+  spare = q;
+}
+
+/** Performs d on the next loop turn (check phase), in FIFO order with the other deferred operations. */
+export function defer(d: Deferred): void {
+  deferred.push(d);
+  if (!armed) { armed = true; setImmediate(onTurn); }
 }
 
 /**

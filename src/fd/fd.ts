@@ -11,7 +11,7 @@ import { close as sysClose, read as sysRead, write as sysWrite } from '../sys/li
 import * as sock from '../sys/socket.ts';
 import { SIZEOF_SOCKADDR_STORAGE } from '../sys/sockaddr.ts';
 import { SyscallError } from '../sys/syscall-error.ts';
-import { nextTurn, spend } from './budget.ts';
+import { defer, nextTurn, spend, type Deferred } from './budget.ts';
 import { NoDeadlineError, UnexpectedEOFError, withBytesWritten } from './errors.ts';
 import { CLOSED, FdMutex, LOCKED } from './fd-mutex.ts';
 
@@ -133,15 +133,33 @@ export class FD {
         return Promise.reject(e);
       }
     }
-    if (!spend()) return this.readSlow(buf, offset, length, signal, true);
+    if (!spend()) {
+      const p = new Promise<number | null>(capture);
+      defer(new DeferredRead(this, buf, offset, length, signal, captured));
+      return p;
+    }
     const n = this.readOnce(buf, offset, length);
     if (n >= 0) {
       this.readUnlock();
       return n === 0 && this.eofOnZero ? EOF : settled(n);
     }
-    if (n === EAGAIN && pd !== null) return this.readSlow(buf, offset, length, signal, false);
+    if (n === EAGAIN && pd !== null) return this.readSlow(buf, offset, length, signal);
     this.readUnlock();
     return Promise.reject(new SyscallError('read', -n));
+  }
+
+  /** @internal A read deferred by the budget, on the next turn; the read lock is held. */
+  runDeferredRead(d: DeferredRead): void {
+    const e = this.pd?.checkErr('r');
+    if (e) { this.readUnlock(); d.reject(e); return; }
+    const n = this.readOnce(d.buf, d.offset, d.length);
+    if (n >= 0) { this.readUnlock(); d.resolve(n === 0 && this.eofOnZero ? null : n); return; }
+    if (n === EAGAIN && this.pd !== null) {
+      this.readSlow(d.buf, d.offset, d.length, d.signal).then(d.resolve, d.reject);
+      return;
+    }
+    this.readUnlock();
+    d.reject(new SyscallError('read', -n));
   }
 
   private async readQueued(buf: Uint8Array, offset: number, length: number, signal: AbortSignal | undefined): Promise<number | null> {
@@ -149,17 +167,10 @@ export class FD {
     return this.readLocked(buf, offset, length, signal);
   }
 
-  /** The read lock is held; yieldFirst: the turn's budget is spent, else the last try gave EAGAIN. */
-  private async readSlow(buf: Uint8Array, offset: number, length: number, signal: AbortSignal | undefined,
-                         yieldFirst: boolean): Promise<number | null> {
+  /** The read lock is held; the last try gave EAGAIN. */
+  private async readSlow(buf: Uint8Array, offset: number, length: number, signal: AbortSignal | undefined): Promise<number | null> {
     try {
-      if (yieldFirst) {
-        await nextTurn();
-        const e = this.pd?.checkErr('r');
-        if (e) throw e;
-      } else {
-        await this.pd!.wait('r', signal);
-      }
+      await this.pd!.wait('r', signal);
       for (;;) {
         const n = this.readOnce(buf, offset, length);
         if (n >= 0) return n === 0 && this.eofOnZero ? null : n;
@@ -214,7 +225,11 @@ export class FD {
         return Promise.reject(withBytesWritten(e, 0));
       }
     }
-    if (!spend()) return this.writeSlow(buf, offset, length, signal, 0, true);
+    if (!spend()) {
+      const p = new Promise<number>(capture);
+      defer(new DeferredWrite(this, buf, offset, length, signal, captured));
+      return p;
+    }
     let nn = 0;
     for (;;) {
       const n = this.writeOnce(buf, offset + nn, length - nn);
@@ -227,10 +242,43 @@ export class FD {
         this.writeUnlock();
         return length === 0 ? ZERO : Promise.reject(withBytesWritten(new UnexpectedEOFError(), nn));
       }
-      if (n === EAGAIN && pd !== null) return this.writeSlow(buf, offset, length, signal, nn, false);
+      if (n === EAGAIN && pd !== null) return this.writeSlow(buf, offset, length, signal, nn);
       this.writeUnlock();
       return Promise.reject(withBytesWritten(new SyscallError('write', -n), nn));
     }
+  }
+
+  /** @internal A write deferred by the budget, on the next turn; the write lock is held. */
+  runDeferredWrite(d: DeferredWrite): void {
+    const length = d.length;
+    let nn = 0;
+    try {
+      const e = this.pd?.checkErr('w');
+      if (e) throw e;
+      for (;;) {
+        const n = this.writeOnce(d.buf, d.offset + nn, length - nn);
+        if (n > 0) {
+          nn += n;
+          if (nn === length) break;
+          continue;
+        }
+        if (n === 0) {
+          if (length === 0) break;
+          throw new UnexpectedEOFError();
+        }
+        if (n === EAGAIN && this.pd !== null) {
+          this.writeSlow(d.buf, d.offset, length, d.signal, nn).then(d.resolve, d.reject);
+          return;
+        }
+        throw new SyscallError('write', -n);
+      }
+    } catch (e) {
+      this.writeUnlock();
+      d.reject(withBytesWritten(e, nn));
+      return;
+    }
+    this.writeUnlock();
+    d.resolve(nn);
   }
 
   private async writeQueued(buf: Uint8Array, offset: number, length: number, signal: AbortSignal | undefined): Promise<number> {
@@ -244,17 +292,11 @@ export class FD {
     return this.writeLocked(buf, offset, length, signal);
   }
 
-  /** The write lock is held; nn bytes are already written. */
+  /** The write lock is held; nn bytes are already written; the last try gave EAGAIN. */
   private async writeSlow(buf: Uint8Array, offset: number, length: number, signal: AbortSignal | undefined,
-                          nn: number, yieldFirst: boolean): Promise<number> {
+                          nn: number): Promise<number> {
     try {
-      if (yieldFirst) {
-        await nextTurn();
-        const e = this.pd?.checkErr('w');
-        if (e) throw e;
-      } else {
-        await this.pd!.wait('w', signal);
-      }
+      await this.pd!.wait('w', signal);
       for (;;) {
         const n = this.writeOnce(buf, offset + nn, length - nn);
         if (n > 0) {
@@ -554,6 +596,39 @@ export class FD {
     if (resolve) queueMicrotask(resolve);
     return r < 0 ? new SyscallError('close', -r) : null;
   }
+}
+
+// A promise's resolving functions without a closure per promise: the
+// executor runs synchronously inside `new Promise`, and they are read at once.
+interface Settle { resolve: (v: never) => void; reject: (e: unknown) => void }
+const captured: Settle = { resolve: () => undefined, reject: () => undefined };
+function capture(resolve: (v: never) => void, reject: (e: unknown) => void): void {
+  captured.resolve = resolve;
+  captured.reject = reject;
+}
+
+/** A read put off by the budget: performed on the next loop turn. */
+class DeferredRead implements Deferred {
+  readonly resolve: (v: number | null) => void;
+  readonly reject: (e: unknown) => void;
+  constructor(readonly fd: FD, readonly buf: Uint8Array, readonly offset: number, readonly length: number,
+              readonly signal: AbortSignal | undefined, s: Settle) {
+    this.resolve = s.resolve as (v: number | null) => void;
+    this.reject = s.reject;
+  }
+  runDeferred(): void { this.fd.runDeferredRead(this); }
+}
+
+/** A write put off by the budget: performed on the next loop turn. */
+class DeferredWrite implements Deferred {
+  readonly resolve: (v: number) => void;
+  readonly reject: (e: unknown) => void;
+  constructor(readonly fd: FD, readonly buf: Uint8Array, readonly offset: number, readonly length: number,
+              readonly signal: AbortSignal | undefined, s: Settle) {
+    this.resolve = s.resolve as (v: number) => void;
+    this.reject = s.reject;
+  }
+  runDeferred(): void { this.fd.runDeferredWrite(this); }
 }
 
 /**
