@@ -1,4 +1,5 @@
 // netpoll: the public face. The platform poller alone is `netpoll/poller`.
+export { serve, ServeConn } from './net/index.ts';
 export { listen, dial, Conn, Listener, Addr, AddrError, UnknownNetworkError, OpError, isClosedError, isTimeoutError,
   joinHostPort, splitHostPort, parseIP, formatIP, webStreams, toNodeStream,
   type ListenOptions, type DialOptions, type Network, type DuplexIO, type StreamOptions, type WebStreams } from './net/index.ts';
