@@ -6,7 +6,8 @@ import { Worker } from 'node:worker_threads';
 import { createPoller, type Backend, type Mode, type Poller } from '../src/poller/index.ts';
 import { C } from '../src/sys/constants.ts';
 import { nonblockingPipe } from '../src/sys/descriptors.ts';
-import { close, socketpair, write } from '../src/sys/libc.ts';
+import { close, write } from '../src/sys/libc.ts';
+import { socketpair } from '../src/sys/socket.ts';
 
 const say = (piece: string, what: string, t0?: number) =>
   console.log(`  ${piece.padEnd(24)} ${what}${t0 === undefined ? '' : `  (${(performance.now() - t0).toFixed(3)} ms)`}`);

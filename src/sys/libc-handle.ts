@@ -3,3 +3,13 @@
 import koffi from 'koffi';
 
 export const libc: ReturnType<typeof koffi.load> = koffi.load(null as unknown as string);
+
+export type Fn = (...args: unknown[]) => number;
+/** A libc function from its C prototype. */
+export const fn = (proto: string): Fn => libc.func(proto) as Fn;
+
+const errno = koffi.errno;
+/** A raw C result as the project's convention: n, or -errno when it failed. */
+export function orErrno(n: number): number {
+  return n < 0 ? -errno() : n;
+}

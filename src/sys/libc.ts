@@ -1,49 +1,36 @@
 // Raw system calls through koffi. Each returns the call's result, or -errno
 // when it failed, so the hot path neither throws nor allocates. Callers check
 // bounds (bounds.ts) before any call that lets the kernel write into memory.
-import koffi from 'koffi';
-import { libc } from './libc-handle.ts';
+import { fn, orErrno as r } from './libc-handle.ts';
 import { IS_LINUX, OS_NAME } from './platform.ts';
-
-type Fn = (...args: unknown[]) => number;
-const fn = (proto: string): Fn => libc.func(proto) as Fn;
 
 const readC = fn('intptr_t read(int fd, void *buf, size_t count)');
 const writeC = fn('intptr_t write(int fd, const void *buf, size_t count)');
 const closeC = fn('int close(int fd)');
-const fcntlC = fn('int fcntl(int fd, int cmd, int arg)');
-const ioctlIntC = fn('int ioctl(int fd, unsigned long request, _Inout_ int *arg)');
-const socketpairC = fn('int socketpair(int domain, int type, int protocol, _Out_ int *sv)');
+// fcntl and ioctl are variadic in C; declared so, since Apple's arm64 ABI
+// passes variadic arguments on the stack, not in registers.
+const fcntlC = fn('int fcntl(int fd, int cmd, ...)');
+const ioctlC = fn('int ioctl(int fd, unsigned long request, ...)');
 const pipeC = fn('int pipe(_Out_ int *fds)');
 const pipe2C = OS_NAME === 'darwin' ? null : fn('int pipe2(_Out_ int *fds, int flags)');
-
-const errno = koffi.errno;
-
-/** n, or -errno. */
-function r(n: number): number {
-  return n < 0 ? -errno() : n;
-}
 
 export function read(fd: number, buf: ArrayBufferView, count: number): number { return r(readC(fd, buf, count)); }
 export function write(fd: number, buf: ArrayBufferView, count: number): number { return r(writeC(fd, buf, count)); }
 export function close(fd: number): number { return r(closeC(fd)); }
-export function fcntl(fd: number, cmd: number, arg: number): number { return r(fcntlC(fd, cmd, arg)); }
+export function fcntl(fd: number, cmd: number, arg: number): number { return r(fcntlC(fd, cmd, 'int', arg)); }
 
 const intOut = new Int32Array(1);
 /** ioctl with an int out-argument (FIONREAD); returns the int, or -errno. */
 export function ioctlInt(fd: number, request: number): number {
   intOut[0] = 0;
-  const n = ioctlIntC(fd, request, intOut);
-  return n < 0 ? -errno() : intOut[0]!;
+  const n = r(ioctlC(fd, request, '_Inout_ int *', intOut));
+  return n < 0 ? n : intOut[0]!;
 }
 
 /** pipe2 where the OS has it, else pipe; fds[0] is the read end. */
 export function pipe2(fds: Int32Array, flags: number): number {
   if (pipe2C) return r(pipe2C(fds, flags));
   return r(pipeC(fds));
-}
-export function socketpair(domain: number, type: number, protocol: number, sv: Int32Array): number {
-  return r(socketpairC(domain, type, protocol, sv));
 }
 
 // Linux only.

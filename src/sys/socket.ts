@@ -8,12 +8,9 @@
 import koffi from 'koffi';
 import { checkFd, checkRange } from './bounds.ts';
 import { C } from './constants.ts';
-import { libc } from './libc-handle.ts';
+import { fn, orErrno as r } from './libc-handle.ts';
 import { close, fcntl } from './libc.ts';
 import { IS_LINUX, OS_NAME } from './platform.ts';
-
-type Fn = (...args: unknown[]) => number;
-const fn = (proto: string): Fn => libc.func(proto) as Fn;
 
 // Linux/arm (32-bit) lacks accept4 in older kernels; only x64/arm64 are supported.
 const HAS_ACCEPT4 = OS_NAME !== 'darwin';
@@ -46,12 +43,7 @@ export const ENOTSOCK = IS_LINUX ? 88 : 38;
 /** poll(2) events: the same values on Linux, macOS and the BSDs. */
 export const POLLIN = 0x1, POLLOUT = 0x4, POLLERR = 0x8, POLLHUP = 0x10;
 
-const errno = koffi.errno;
 const EINTR = C.EINTR;
-
-function r(n: number): number {
-  return n < 0 ? -errno() : n;
-}
 
 /** Makes fd non-blocking, close-on-exec and (macOS) SIGPIPE-free; closes it and returns -errno on failure. */
 function prepare(fd: number, flagsSet: boolean): number {

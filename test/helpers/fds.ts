@@ -2,7 +2,8 @@
 import { readdirSync } from 'node:fs';
 import { C } from '../../src/sys/constants.ts';
 import { nonblockingPipe, setCloseOnExec, setNonblock } from '../../src/sys/descriptors.ts';
-import { close, read, socketpair, write } from '../../src/sys/libc.ts';
+import { close, read, write } from '../../src/sys/libc.ts';
+import { socketpair } from '../../src/sys/socket.ts';
 import { check } from '../../src/sys/syscall-error.ts';
 
 export { nonblockingPipe as pipe };

@@ -7,7 +7,8 @@ import { C, EPOLL_CLOEXEC, EPOLL_CTL_ADD, EPOLLIN } from '../../src/sys/constant
 import { nonblockingPipe } from '../../src/sys/descriptors.ts';
 import { EpollEventBuffer } from '../../src/sys/epoll-layout.ts';
 import { KEVENT, KeventBuffer } from '../../src/sys/kevent-layout.ts';
-import { close, epoll, read, socketpair, write } from '../../src/sys/libc.ts';
+import { close, epoll, read, write } from '../../src/sys/libc.ts';
+import { socketpair } from '../../src/sys/socket.ts';
 import { SyscallError } from '../../src/sys/syscall-error.ts';
 import { ukqueue, ukqueueUserEventFd } from '../../src/sys/ukqueue/index.ts';
 
