@@ -1,15 +1,16 @@
-// An echo server on netpoll: one async read/write loop per connection, each
-// with its own buffer (Go's `go serve(conn)`).
+// An echo server on netpoll: one async read/write loop per connection
+// (Go's `go serve(conn)`). readChunk() waits for data holding no buffer and
+// then hands over a chunk of its own, so an idle connection costs only its
+// parked loop; conn.read(buf) into a buffer of yours works as well.
 // Usage: node --import tsx examples/echo-server.ts [address]   (default 127.0.0.1:7007)
 import { listen, type Conn } from '../src/index.ts';
 
 async function serve(conn: Conn): Promise<void> {
-  const buf = new Uint8Array(64 * 1024);
   try {
     for (;;) {
-      const n = await conn.read(buf);
-      if (n === null) return; // the peer is done sending
-      await conn.write(buf, 0, n); // all n bytes, or it throws
+      const chunk = await conn.readChunk();
+      if (chunk === null) return; // the peer is done sending
+      await conn.write(chunk); // all of it, or it throws
     }
   } catch {
     // reset by peer, broken pipe: this connection is over either way

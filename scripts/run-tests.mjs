@@ -13,5 +13,9 @@ function find(dir) {
 }
 
 const files = process.argv.length > 2 ? process.argv.slice(2) : find('test').sort();
-const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files], { stdio: 'inherit' });
+// Bounded: a test that hangs fails after 2 minutes, and a run that never ends
+// (a file whose process a leaked handle keeps alive) is killed after 10.
+const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-timeout=120000', ...files],
+  { stdio: 'inherit', timeout: 600_000, killSignal: 'SIGKILL' });
+if (r.error) console.error(`run-tests: ${r.error.message}`);
 process.exit(r.status ?? 1);

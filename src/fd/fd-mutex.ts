@@ -39,14 +39,15 @@ export class FdMutex {
   private refs = 0;
   private rlocked = false;
   private wlocked = false;
-  private readonly rq: LockWaiter[] = [];
-  private readonly wq: LockWaiter[] = [];
+  // Made on first contention: an uncontended descriptor keeps no arrays.
+  private rq: LockWaiter[] | null = null;
+  private wq: LockWaiter[] | null = null;
 
   get closed(): boolean { return this.isClosed; }
   /** References held (each lock holds one). */
   get refCount(): number { return this.refs; }
-  get readWaiters(): number { return this.rq.length; }
-  get writeWaiters(): number { return this.wq.length; }
+  get readWaiters(): number { return this.rq?.length ?? 0; }
+  get writeWaiters(): number { return this.wq?.length ?? 0; }
 
   /** A reference for a misc operation; false when closed. */
   incref(): boolean {
@@ -66,6 +67,7 @@ export class FdMutex {
     this.isClosed = true;
     this.refs++;
     for (const q of [this.rq, this.wq]) {
+      if (q === null) continue;
       const ws = q.splice(0);
       for (const w of ws) w.settle(false);
     }
@@ -95,7 +97,7 @@ export class FdMutex {
    * rejects with the signal's reason when aborted while queued.
    */
   rwlock(read: boolean, signal?: AbortSignal): Promise<boolean> {
-    const q = read ? this.rq : this.wq;
+    const q = read ? (this.rq ??= []) : (this.wq ??= []);
     if (q.length === 0) {
       const s = this.tryRWLock(read);
       if (s !== BUSY) return Promise.resolve(s === LOCKED);
@@ -127,7 +129,7 @@ export class FdMutex {
   rwunlock(read: boolean): boolean {
     if (!(read ? this.rlocked : this.wlocked) || this.refs === 0) throw inconsistent();
     const q = read ? this.rq : this.wq;
-    if (q.length !== 0) { q.shift()!.settle(true); return false; }
+    if (q !== null && q.length !== 0) { q.shift()!.settle(true); return false; }
     if (read) this.rlocked = false; else this.wlocked = false;
     this.refs--;
     return this.isClosed && this.refs === 0;

@@ -1,9 +1,14 @@
 // Go's internal/poll.FD (fd_unix.go, fd_poll_runtime.go): a descriptor, its
 // fdMutex and its poll descriptor. Every operation tries the system call
-// first and parks on the poll descriptor only on EAGAIN. read and write are
-// plain functions returning an already-settled promise when the syscall
-// succeeds: no async frame, no closure, no subarray on that path.
-import { Netpoll, NetClosingError, NotPollableError, type PollDesc } from '../netpoll/index.ts';
+// first and parks on the poll descriptor only on EAGAIN.
+//
+// read and write have no async frame. When the system call succeeds they
+// return an already-settled promise; on EAGAIN a record the FD keeps (a
+// ReadOp or WriteOp) parks on the PollDesc, and the poller's drain retries
+// the system call from its readiness callback and settles the one pending
+// promise. Between operations an FD holds no promise, no closure and no
+// buffer of its own.
+import { Netpoll, NetClosingError, NotPollableError, type Parker, type PollDesc } from '../netpoll/index.ts';
 import type { DeadlineInput } from '../netpoll/deadline.ts';
 import { checkFd, checkRange } from '../sys/bounds.ts';
 import { C } from '../sys/constants.ts';
@@ -14,6 +19,7 @@ import { SyscallError } from '../sys/syscall-error.ts';
 import { defer, nextTurn, spend, type Deferred } from './budget.ts';
 import { NoDeadlineError, UnexpectedEOFError, withBytesWritten } from './errors.ts';
 import { CLOSED, FdMutex, LOCKED } from './fd-mutex.ts';
+import { SCRATCH_SIZE, scratchBuffer, takeChunk } from './scratch.ts';
 
 /** Go's maxRW: stream reads and writes move at most 1 GiB per syscall. */
 export const MAX_RW = 1 << 30;
@@ -25,7 +31,11 @@ export function rwChunk(n: number, isStream: boolean): number {
 
 const EINTR = -C.EINTR, EAGAIN = -C.EAGAIN, EINPROGRESS = -C.EINPROGRESS, EALREADY = -C.EALREADY;
 const EISCONN = -C.EISCONN, ECONNABORTED = -C.ECONNABORTED, ENOTSOCK = -sock.ENOTSOCK;
-const USE_SEND = C.MSG_NOSIGNAL !== 0;
+/** writeSome's stop reason for a write(2) that returned 0 with no error. */
+const WROTE_ZERO = 1;
+
+/** Accepts in a row before one waits for the budget: a burst is admitted at once, a flood still yields. */
+const ACCEPT_RUN = 64;
 
 const ZERO: Promise<number> = Promise.resolve(0);
 // Settled promises of recent byte counts, shared: a message size seen again
@@ -40,6 +50,9 @@ const DONE: Promise<void> = Promise.resolve();
 const saBuf = new Uint8Array(SIZEOF_SOCKADDR_STORAGE);
 const saLen = new Int32Array(1);
 const intOut = new Int32Array(1);
+
+// FD.flags
+const STREAM = 1, EOF_ON_ZERO = 2, BLOCKING = 4, USE_WRITE = 8;
 
 export interface FDOptions {
   /** The Netpoll to register with; Netpoll.current() by default. */
@@ -58,6 +71,11 @@ export interface Accepted {
   sockaddr: Uint8Array;
 }
 
+/** Turns an FD's errors into the caller's shape (Conn makes OpErrors) before a promise rejects. */
+export interface ErrorWrapper {
+  wrapError(op: 'read' | 'write', e: unknown, signal: AbortSignal | undefined): unknown;
+}
+
 type Shut = 'r' | 'w' | 'rw';
 
 export class FD {
@@ -65,24 +83,25 @@ export class FD {
   private pd: PollDesc | null;
   private np: Netpoll | null;
   private readonly mu = new FdMutex();
-  private readonly stream: boolean;
-  private readonly eofOnZero: boolean;
-  private blocking: boolean;
-  private useSend = USE_SEND;
-  private closeDone: Promise<void> | null = null;
-  private resolveClose: (() => void) | null = null;
+  private flags: number;
+  private acceptRun = 0;
+  /** Reused by every read (write) without a signal; one at a time, under the lock. */
+  private rop: ReadOp | null = null;
+  private wop: WriteOp | null = null;
+  private closeWait: { promise: Promise<void>; resolve: () => void } | null = null;
+  /** Set by the owner (Conn) to wrap read and write errors. */
+  errorWrapper: ErrorWrapper | null = null;
 
   /** Go's FD.Init: registers with the Netpoll; a NotPollableError leaves the FD in blocking mode. */
   constructor(sysfd: number, opts: FDOptions = {}) {
     checkFd(sysfd, 'sysfd');
     this.fd = sysfd;
-    this.stream = opts.isStream ?? true;
-    this.eofOnZero = opts.zeroReadIsEOF ?? true;
+    this.flags = (opts.isStream ?? true ? STREAM : 0) | (opts.zeroReadIsEOF ?? true ? EOF_ON_ZERO : 0)
+      | (C.MSG_NOSIGNAL === 0 ? USE_WRITE : 0);
     this.pd = null;
     this.np = null;
-    this.blocking = false;
     if (opts.pollable === false) {
-      this.blocking = true;
+      this.flags |= BLOCKING;
       return;
     }
     const np = opts.netpoll ?? Netpoll.current();
@@ -91,7 +110,7 @@ export class FD {
       this.np = np;
     } catch (e) {
       if (!(e instanceof NotPollableError)) throw e;
-      this.blocking = true;
+      this.flags |= BLOCKING;
     }
   }
 
@@ -99,10 +118,16 @@ export class FD {
   get sysfd(): number { return this.fd; }
   get closed(): boolean { return this.mu.closed; }
   /** Not in the poller: operations block the thread, deadlines are refused, close does not wait. */
-  get isBlocking(): boolean { return this.blocking; }
+  get isBlocking(): boolean { return (this.flags & BLOCKING) !== 0; }
+
+  private fail<T>(op: 'read' | 'write', e: unknown, signal: AbortSignal | undefined): Promise<T> {
+    const w = this.errorWrapper;
+    return Promise.reject(w === null ? e : w.wrapError(op, e, signal));
+  }
 
   // ---- read ---------------------------------------------------------------
 
+  /** Reads what is there into buf (at most length bytes at offset): the count, or null at end of stream. */
   read(buf: Uint8Array, offset = 0, length?: number, signal?: AbortSignal): Promise<number | null> {
     if (length === undefined) length = (buf?.byteLength ?? 0) - offset;
     if (!inRange(buf, offset, length)) {
@@ -112,80 +137,143 @@ export class FD {
         return Promise.reject(e);
       }
     }
+    return this.startRead(buf, offset, length, false, signal) as Promise<number | null>;
+  }
+
+  /**
+   * Waits until data is there, then reads at most maxBytes of it into a
+   * buffer made for this call: an idle FD holds no buffer while it waits.
+   * Resolves with the chunk (yours to keep), or null at end of stream.
+   */
+  readChunk(maxBytes = SCRATCH_SIZE, signal?: AbortSignal): Promise<Uint8Array | null> {
+    if (!Number.isInteger(maxBytes) || maxBytes < 1 || maxBytes > MAX_RW) {
+      return Promise.reject(new RangeError(`netpoll: maxBytes must be an integer from 1 to ${MAX_RW}, got ${String(maxBytes)}`));
+    }
+    return this.startRead(null, 0, maxBytes, true, signal) as Promise<Uint8Array | null>;
+  }
+
+  private startRead(buf: Uint8Array | null, offset: number, length: number, chunk: boolean,
+                    signal: AbortSignal | undefined): Promise<number | Uint8Array | null> {
     if (signal !== undefined && signal.aborted) return Promise.reject(signal.reason);
     const s = this.mu.tryRWLock(true);
     if (s !== LOCKED) {
-      return s === CLOSED ? Promise.reject(new NetClosingError()) : this.readQueued(buf, offset, length, signal);
+      return s === CLOSED ? this.fail('read', new NetClosingError(), signal)
+        : this.readQueued(buf, offset, length, chunk, signal);
     }
-    return this.readLocked(buf, offset, length, signal);
+    return this.readLocked(buf, offset, length, chunk, signal);
+  }
+
+  private async readQueued(buf: Uint8Array | null, offset: number, length: number, chunk: boolean,
+                           signal: AbortSignal | undefined): Promise<number | Uint8Array | null> {
+    let locked: boolean;
+    try {
+      locked = await this.mu.rwlock(true, signal);
+    } catch (e) {
+      return this.fail('read', e, signal);
+    }
+    if (!locked) return this.fail('read', new NetClosingError(), signal);
+    return this.readLocked(buf, offset, length, chunk, signal);
   }
 
   /** Holds the read lock; every path releases it before the promise settles. */
-  private readLocked(buf: Uint8Array, offset: number, length: number, signal: AbortSignal | undefined): Promise<number | null> {
+  private readLocked(buf: Uint8Array | null, offset: number, length: number, chunk: boolean,
+                     signal: AbortSignal | undefined): Promise<number | Uint8Array | null> {
     // Go: a zero-length read succeeds at once, before pollReset and its deadline check.
     if (length === 0) { this.readUnlock(); return ZERO; }
     const pd = this.pd;
-    if (pd !== null) {
-      try {
-        pd.reset('r');
-      } catch (e) {
-        this.readUnlock();
-        return Promise.reject(e);
-      }
+    if (pd !== null && pd.hasErr('r')) {
+      const e = pd.checkErr('r')!;
+      this.readUnlock();
+      return this.fail('read', e, signal);
     }
+    pd?.reset('r');
     if (!spend()) {
-      const p = new Promise<number | null>(capture);
-      defer(new DeferredRead(this, buf, offset, length, signal, captured));
+      const op = this.readOp(buf, offset, length, chunk, signal);
+      const p = op.promise();
+      op.watch();
+      defer(op);
       return p;
     }
     const n = this.readOnce(buf, offset, length);
-    if (n >= 0) {
-      this.readUnlock();
-      return n === 0 && this.eofOnZero ? EOF : settled(n);
+    if (n >= 0) { this.readUnlock(); return this.readResult(n, chunk); }
+    if (n === EAGAIN && pd !== null) {
+      const op = this.readOp(buf, offset, length, chunk, signal);
+      const p = op.promise();
+      this.parkRead(pd, op);
+      return p;
     }
-    if (n === EAGAIN && pd !== null) return this.readSlow(buf, offset, length, signal);
     this.readUnlock();
-    return Promise.reject(new SyscallError('read', -n));
+    return this.fail('read', new SyscallError('read', -n), signal);
   }
 
-  /** @internal A read deferred by the budget, on the next turn; the read lock is held. */
-  runDeferredRead(d: DeferredRead): void {
-    const e = this.pd?.checkErr('r');
-    if (e) { this.readUnlock(); d.reject(e); return; }
-    const n = this.readOnce(d.buf, d.offset, d.length);
-    if (n >= 0) { this.readUnlock(); d.resolve(n === 0 && this.eofOnZero ? null : n); return; }
-    if (n === EAGAIN && this.pd !== null) {
-      this.readSlow(d.buf, d.offset, d.length, d.signal).then(d.resolve, d.reject);
+  private readOp(buf: Uint8Array | null, offset: number, length: number, chunk: boolean,
+                 signal: AbortSignal | undefined): ReadOp {
+    // An op with a signal may be abandoned while still queued: it gets its own record.
+    const op = signal === undefined ? (this.rop ??= new ReadOp(this)) : new ReadOp(this);
+    op.buf = buf;
+    op.offset = offset;
+    op.length = length;
+    op.chunk = chunk;
+    op.signal = signal;
+    return op;
+  }
+
+  /**
+   * @internal From the op: a deferred read's turn came, or the poller said
+   * readable. Retries read(2); parks again on EAGAIN.
+   */
+  readAgain(op: ReadOp): void {
+    const pd = this.pd;
+    if (pd !== null) {
+      if (pd.hasErr('r')) { this.readFailed(op, pd.checkErr('r')!); return; }
+      pd.reset('r'); // an edge from before this try is stale: the try itself tells
+    }
+    const n = this.readOnce(op.buf, op.offset, op.length);
+    if (n >= 0) {
+      const v = n === 0 && (this.flags & EOF_ON_ZERO) !== 0 ? null : op.chunk ? takeChunk(n) : n;
+      const resolve = op.settle();
+      this.readUnlock();
+      resolve(v);
       return;
     }
-    this.readUnlock();
-    d.reject(new SyscallError('read', -n));
+    if (n === EAGAIN && pd !== null) { this.parkRead(pd, op); return; }
+    this.readFailed(op, new SyscallError('read', -n));
   }
 
-  private async readQueued(buf: Uint8Array, offset: number, length: number, signal: AbortSignal | undefined): Promise<number | null> {
-    if (!(await this.mu.rwlock(true, signal))) throw new NetClosingError();
-    return this.readLocked(buf, offset, length, signal);
-  }
-
-  /** The read lock is held; the last try gave EAGAIN. */
-  private async readSlow(buf: Uint8Array, offset: number, length: number, signal: AbortSignal | undefined): Promise<number | null> {
+  /** The last try gave EAGAIN: park op, or retry at once if readiness came meanwhile. */
+  private parkRead(pd: PollDesc, op: ReadOp): void {
+    let ready: boolean;
     try {
-      await this.pd!.wait('r', signal);
-      for (;;) {
-        const n = this.readOnce(buf, offset, length);
-        if (n >= 0) return n === 0 && this.eofOnZero ? null : n;
-        if (n !== EAGAIN || this.pd === null) throw new SyscallError('read', -n);
-        await this.pd.wait('r', signal);
-      }
-    } finally {
-      this.readUnlock();
+      ready = pd.park('r', op);
+    } catch (e) {
+      this.readFailed(op, e);
+      return;
     }
+    if (ready) this.readAgain(op);
+    else op.watch();
   }
 
-  /** read(2) with EINTR retried: n or -errno. */
-  private readOnce(buf: Uint8Array, offset: number, length: number): number {
-    length = rwChunk(length, this.stream);
-    const b = offset === 0 ? buf : new Uint8Array(buf.buffer, buf.byteOffset + offset, length);
+  /** @internal The op's wait failed (closing, deadline, kernel error) or was aborted. */
+  readFailed(op: ReadOp, e: unknown): void {
+    const signal = op.signal;
+    const reject = op.settleReject();
+    this.readUnlock();
+    const w = this.errorWrapper;
+    reject(w === null ? e : w.wrapError('read', e, signal));
+  }
+
+  /** @internal Takes a parked read back from the PollDesc (an abort); true when it was parked. */
+  unparkRead(op: ReadOp): boolean { return this.pd !== null && this.pd.unpark('r', op); }
+
+  private readResult(n: number, chunk: boolean): Promise<number | Uint8Array | null> {
+    if (n === 0 && (this.flags & EOF_ON_ZERO) !== 0) return EOF;
+    return chunk ? Promise.resolve(takeChunk(n)) : settled(n);
+  }
+
+  /** read(2) with EINTR retried: n or -errno. A null buf reads into the shared scratch buffer. */
+  private readOnce(buf: Uint8Array | null, offset: number, length: number): number {
+    length = rwChunk(length, (this.flags & STREAM) !== 0);
+    const b = buf === null ? scratchBuffer(length) : offset === 0 ? buf : new Uint8Array(buf.buffer, buf.byteOffset + offset, length);
     let n: number;
     do n = sysRead(this.fd, b, length); while (n === EINTR);
     return n;
@@ -197,6 +285,7 @@ export class FD {
 
   // ---- write --------------------------------------------------------------
 
+  /** Writes all of it (length bytes at offset); on failure the error's bytesWritten says how much went. */
   write(buf: Uint8Array, offset = 0, length?: number, signal?: AbortSignal): Promise<number> {
     if (length === undefined) length = (buf?.byteLength ?? 0) - offset;
     if (!inRange(buf, offset, length)) {
@@ -206,79 +295,13 @@ export class FD {
         return Promise.reject(e);
       }
     }
-    if (signal !== undefined && signal.aborted) return Promise.reject(withBytesWritten(signal.reason, 0));
+    if (signal !== undefined && signal.aborted) return this.fail('write', withBytesWritten(signal.reason, 0), signal);
     const s = this.mu.tryRWLock(false);
     if (s !== LOCKED) {
-      return s === CLOSED ? Promise.reject(withBytesWritten(new NetClosingError(), 0))
+      return s === CLOSED ? this.fail('write', withBytesWritten(new NetClosingError(), 0), signal)
         : this.writeQueued(buf, offset, length, signal);
     }
     return this.writeLocked(buf, offset, length, signal);
-  }
-
-  private writeLocked(buf: Uint8Array, offset: number, length: number, signal: AbortSignal | undefined): Promise<number> {
-    const pd = this.pd;
-    if (pd !== null) {
-      try {
-        pd.reset('w');
-      } catch (e) {
-        this.writeUnlock();
-        return Promise.reject(withBytesWritten(e, 0));
-      }
-    }
-    if (!spend()) {
-      const p = new Promise<number>(capture);
-      defer(new DeferredWrite(this, buf, offset, length, signal, captured));
-      return p;
-    }
-    let nn = 0;
-    for (;;) {
-      const n = this.writeOnce(buf, offset + nn, length - nn);
-      if (n > 0) {
-        nn += n;
-        if (nn === length) { this.writeUnlock(); return settled(nn); }
-        continue;
-      }
-      if (n === 0) {
-        this.writeUnlock();
-        return length === 0 ? ZERO : Promise.reject(withBytesWritten(new UnexpectedEOFError(), nn));
-      }
-      if (n === EAGAIN && pd !== null) return this.writeSlow(buf, offset, length, signal, nn);
-      this.writeUnlock();
-      return Promise.reject(withBytesWritten(new SyscallError('write', -n), nn));
-    }
-  }
-
-  /** @internal A write deferred by the budget, on the next turn; the write lock is held. */
-  runDeferredWrite(d: DeferredWrite): void {
-    const length = d.length;
-    let nn = 0;
-    try {
-      const e = this.pd?.checkErr('w');
-      if (e) throw e;
-      for (;;) {
-        const n = this.writeOnce(d.buf, d.offset + nn, length - nn);
-        if (n > 0) {
-          nn += n;
-          if (nn === length) break;
-          continue;
-        }
-        if (n === 0) {
-          if (length === 0) break;
-          throw new UnexpectedEOFError();
-        }
-        if (n === EAGAIN && this.pd !== null) {
-          this.writeSlow(d.buf, d.offset, length, d.signal, nn).then(d.resolve, d.reject);
-          return;
-        }
-        throw new SyscallError('write', -n);
-      }
-    } catch (e) {
-      this.writeUnlock();
-      d.reject(withBytesWritten(e, nn));
-      return;
-    }
-    this.writeUnlock();
-    d.resolve(nn);
   }
 
   private async writeQueued(buf: Uint8Array, offset: number, length: number, signal: AbortSignal | undefined): Promise<number> {
@@ -286,56 +309,127 @@ export class FD {
     try {
       locked = await this.mu.rwlock(false, signal);
     } catch (e) {
-      throw withBytesWritten(e, 0);
+      return this.fail('write', withBytesWritten(e, 0), signal);
     }
-    if (!locked) throw withBytesWritten(new NetClosingError(), 0);
+    if (!locked) return this.fail('write', withBytesWritten(new NetClosingError(), 0), signal);
     return this.writeLocked(buf, offset, length, signal);
   }
 
-  /** The write lock is held; nn bytes are already written; the last try gave EAGAIN. */
-  private async writeSlow(buf: Uint8Array, offset: number, length: number, signal: AbortSignal | undefined,
-                          nn: number): Promise<number> {
-    try {
-      await this.pd!.wait('w', signal);
-      for (;;) {
-        const n = this.writeOnce(buf, offset + nn, length - nn);
-        if (n > 0) {
-          nn += n;
-          if (nn === length) return nn;
-          continue;
-        }
-        if (n === 0) {
-          if (length === 0) return 0;
-          throw new UnexpectedEOFError();
-        }
-        if (n !== EAGAIN || this.pd === null) throw new SyscallError('write', -n);
-        await this.pd.wait('w', signal);
-      }
-    } catch (e) {
-      throw withBytesWritten(e, nn);
-    } finally {
+  private writeLocked(buf: Uint8Array, offset: number, length: number, signal: AbortSignal | undefined): Promise<number> {
+    const pd = this.pd;
+    if (pd !== null && pd.hasErr('w')) {
+      const e = pd.checkErr('w')!;
       this.writeUnlock();
+      return this.fail('write', withBytesWritten(e, 0), signal);
     }
+    pd?.reset('w');
+    if (!spend()) {
+      const op = this.writeOp(buf, offset, length, signal);
+      const p = op.promise();
+      op.watch();
+      defer(op);
+      return p;
+    }
+    const nn = this.writeSome(buf, offset, length, 0);
+    const stop = this.wstop;
+    if (stop === 0) { this.writeUnlock(); return settled(nn); }
+    if (stop === EAGAIN && pd !== null) {
+      const op = this.writeOp(buf, offset, length, signal);
+      op.nn = nn;
+      const p = op.promise();
+      this.parkWrite(pd, op);
+      return p;
+    }
+    this.writeUnlock();
+    return this.fail('write', withBytesWritten(writeError(stop), nn), signal);
+  }
+
+  private writeOp(buf: Uint8Array, offset: number, length: number, signal: AbortSignal | undefined): WriteOp {
+    const op = signal === undefined ? (this.wop ??= new WriteOp(this)) : new WriteOp(this);
+    op.buf = buf;
+    op.offset = offset;
+    op.length = length;
+    op.nn = 0;
+    op.signal = signal;
+    return op;
+  }
+
+  /** @internal From the op: its deferred turn came, or the poller said writable. Writes on; parks again on EAGAIN. */
+  writeAgain(op: WriteOp): void {
+    const pd = this.pd;
+    if (pd !== null) {
+      if (pd.hasErr('w')) { this.writeFailed(op, pd.checkErr('w')!); return; }
+      pd.reset('w');
+    }
+    const nn = op.nn = this.writeSome(op.buf!, op.offset, op.length, op.nn);
+    const stop = this.wstop;
+    if (stop === 0) {
+      const resolve = op.settle();
+      this.writeUnlock();
+      resolve(nn);
+      return;
+    }
+    if (stop === EAGAIN && pd !== null) { this.parkWrite(pd, op); return; }
+    this.writeFailed(op, writeError(stop));
+  }
+
+  private parkWrite(pd: PollDesc, op: WriteOp): void {
+    let ready: boolean;
+    try {
+      ready = pd.park('w', op);
+    } catch (e) {
+      this.writeFailed(op, e);
+      return;
+    }
+    if (ready) this.writeAgain(op);
+    else op.watch();
+  }
+
+  /** @internal The op's wait failed or was aborted: reject with what went out so far. */
+  writeFailed(op: WriteOp, e: unknown): void {
+    const signal = op.signal, nn = op.nn;
+    const reject = op.settleReject();
+    this.writeUnlock();
+    const w = this.errorWrapper;
+    const err = withBytesWritten(e, nn);
+    reject(w === null ? err : w.wrapError('write', err, signal));
+  }
+
+  /** @internal Takes a parked write back from the PollDesc (an abort). */
+  unparkWrite(op: WriteOp): boolean { return this.pd !== null && this.pd.unpark('w', op); }
+
+  /** Why the last writeSome stopped: 0 done, EAGAIN, WROTE_ZERO, or another -errno. */
+  private wstop = 0;
+
+  /**
+   * write(2) from buf[offset+nn] on until all length bytes went, EAGAIN or
+   * an error; returns the new nn and leaves the reason in wstop. An empty
+   * write still makes one 0-byte system call, as Go's does.
+   */
+  private writeSome(buf: Uint8Array, offset: number, length: number, nn: number): number {
+    do {
+      const n = this.writeOnce(buf, offset + nn, length - nn);
+      if (n > 0) { nn += n; continue; }
+      if (n === 0 && length === 0) break;
+      this.wstop = n === 0 ? WROTE_ZERO : n;
+      return nn;
+    } while (nn < length);
+    this.wstop = 0;
+    return nn;
   }
 
   /** One write(2) (send with MSG_NOSIGNAL on sockets) of at most MAX_RW bytes, EINTR retried. */
   private writeOnce(buf: Uint8Array, offset: number, count: number): number {
-    count = rwChunk(count, this.stream);
+    count = rwChunk(count, (this.flags & STREAM) !== 0);
     const b = offset === 0 ? buf : new Uint8Array(buf.buffer, buf.byteOffset + offset, count);
     let n: number;
-    if (this.useSend) {
+    if ((this.flags & USE_WRITE) === 0) {
       do n = sock.send(this.fd, b, count); while (n === EINTR);
-      if (n !== ENOTSOCK) return this.checkWritten(n, count);
-      this.useSend = false; // a pipe or a file: write(2) from now on
+      if (n !== ENOTSOCK) return checkWritten(n, count);
+      this.flags |= USE_WRITE; // a pipe or a file: write(2) from now on
     }
     do n = sysWrite(this.fd, b, count); while (n === EINTR);
-    return this.checkWritten(n, count);
-  }
-
-  private checkWritten(n: number, count: number): number {
-    // Go panics: a kernel or libc bug (issue 61060); never count bytes that were not asked for.
-    if (n > count) throw new Error(`netpoll: invalid return from write: got ${n} from a write of ${count}`);
-    return n;
+    return checkWritten(n, count);
   }
 
   private writeUnlock(): void {
@@ -344,51 +438,50 @@ export class FD {
 
   /** writev(2) until every byte of bufs is written; one syscall per round. */
   async writev(bufs: readonly Uint8Array[], signal?: AbortSignal): Promise<number> {
-    if (!Array.isArray(bufs)) throw withBytesWritten(new TypeError('netpoll: writev takes an array of Uint8Array'), 0);
-    let total = 0;
-    for (const b of bufs) {
-      if (!(b instanceof Uint8Array)) throw withBytesWritten(new TypeError('netpoll: writev takes an array of Uint8Array'), 0);
-      total += b.byteLength;
-    }
     let nn = 0;
     try {
+      if (!Array.isArray(bufs)) throw new TypeError('netpoll: writev takes an array of Uint8Array');
+      let total = 0;
+      for (const b of bufs) {
+        if (!(b instanceof Uint8Array)) throw new TypeError('netpoll: writev takes an array of Uint8Array');
+        total += b.byteLength;
+      }
       await this.lock(false, signal);
-    } catch (e) {
-      throw withBytesWritten(e, 0);
-    }
-    try {
-      const pd = this.pd;
-      pd?.reset('w');
-      if (!spend()) {
-        await nextTurn();
-        const e = pd?.checkErr('w');
-        if (e) throw e;
-      }
-      const v = bufs.slice();
-      let i = 0;
-      while (nn < total) {
-        while (v[i]!.byteLength === 0) i++;
-        let n: number;
-        do n = sock.writev(this.fd, v, i, this.stream ? MAX_RW : Number.MAX_SAFE_INTEGER); while (n === EINTR);
-        if (n > 0) {
-          nn += n;
-          // Consume n bytes: drop whole buffers, trim the partial one.
-          while (n > 0) {
-            const b = v[i]!;
-            if (n >= b.byteLength) { n -= b.byteLength; i++; }
-            else { v[i] = b.subarray(n); n = 0; }
-          }
-          continue;
+      try {
+        const pd = this.pd;
+        pd?.reset('w');
+        if (!spend()) {
+          await nextTurn();
+          const e = pd?.checkErr('w');
+          if (e) throw e;
         }
-        if (n === 0) throw new UnexpectedEOFError();
-        if (n !== EAGAIN || pd === null) throw new SyscallError('writev', -n);
-        await pd.wait('w', signal);
+        const v = bufs.slice();
+        let i = 0;
+        while (nn < total) {
+          while (v[i]!.byteLength === 0) i++;
+          let n: number;
+          do n = sock.writev(this.fd, v, i, (this.flags & STREAM) !== 0 ? MAX_RW : Number.MAX_SAFE_INTEGER); while (n === EINTR);
+          if (n > 0) {
+            nn += n;
+            // Consume n bytes: drop whole buffers, trim the partial one.
+            while (n > 0) {
+              const b = v[i]!;
+              if (n >= b.byteLength) { n -= b.byteLength; i++; }
+              else { v[i] = b.subarray(n); n = 0; }
+            }
+            continue;
+          }
+          if (n === 0) throw new UnexpectedEOFError();
+          if (n !== EAGAIN || pd === null) throw new SyscallError('writev', -n);
+          await pd.wait('w', signal);
+        }
+        return nn;
+      } finally {
+        this.writeUnlock();
       }
-      return nn;
     } catch (e) {
-      throw withBytesWritten(e, nn);
-    } finally {
-      this.writeUnlock();
+      const err = withBytesWritten(e, nn);
+      throw this.errorWrapper === null ? err : this.errorWrapper.wrapError('write', err, signal);
     }
   }
 
@@ -400,7 +493,8 @@ export class FD {
     try {
       const pd = this.pd;
       pd?.reset('r');
-      if (!spend()) {
+      if (++this.acceptRun > ACCEPT_RUN && !spend()) {
+        this.acceptRun = 0;
         await nextTurn();
         const e = pd?.checkErr('r');
         if (e) throw e;
@@ -410,7 +504,7 @@ export class FD {
         const nfd = sock.accept(this.fd, saBuf, saLen);
         if (nfd >= 0) return { sysfd: nfd, sockaddr: saBuf.slice(0, Math.min(saLen[0]!, saBuf.byteLength)) };
         if (nfd === EINTR || nfd === ECONNABORTED) continue;
-        if (nfd === EAGAIN && pd !== null) { await pd.wait('r', signal); continue; }
+        if (nfd === EAGAIN && pd !== null) { this.acceptRun = 0; await pd.wait('r', signal); continue; }
         // EMFILE, ENFILE and the rest: the caller decides; no retry here, so no busy loop.
         throw new SyscallError('accept', -nfd);
       }
@@ -568,12 +662,15 @@ export class FD {
   close(): Promise<void> {
     if (!this.mu.increfAndClose()) return Promise.reject(new NetClosingError());
     this.pd?.unblock();
-    this.closeDone = new Promise<void>((resolve) => { this.resolveClose = resolve; });
     if (this.mu.decref()) {
       const e = this.destroy();
       return e ? Promise.reject(e) : DONE;
     }
-    return this.blocking ? DONE : this.closeDone;
+    if ((this.flags & BLOCKING) !== 0) return DONE;
+    let resolve!: () => void;
+    const promise = new Promise<void>((r) => { resolve = r; });
+    this.closeWait = { promise, resolve };
+    return promise;
   }
 
   /** Go's destroy: pollClose (disarm), then close(2), exactly once. */
@@ -591,44 +688,122 @@ export class FD {
     const r = sysClose(this.fd);
     this.fd = -1;
     // One microtask later, so the operation that let go settles before close() does.
-    const resolve = this.resolveClose;
-    this.resolveClose = null;
-    if (resolve) queueMicrotask(resolve);
+    const w = this.closeWait;
+    this.closeWait = null;
+    if (w !== null) queueMicrotask(w.resolve);
     return r < 0 ? new SyscallError('close', -r) : null;
   }
 }
 
 // A promise's resolving functions without a closure per promise: the
 // executor runs synchronously inside `new Promise`, and they are read at once.
-interface Settle { resolve: (v: never) => void; reject: (e: unknown) => void }
-const captured: Settle = { resolve: () => undefined, reject: () => undefined };
+let capturedResolve: (v: never) => void = () => undefined;
+let capturedReject: (e: unknown) => void = () => undefined;
 function capture(resolve: (v: never) => void, reject: (e: unknown) => void): void {
-  captured.resolve = resolve;
-  captured.reject = reject;
+  capturedResolve = resolve;
+  capturedReject = reject;
+}
+const NOOP = (): void => undefined;
+
+/**
+ * What one read or write in flight needs once it leaves the synchronous
+ * path: its arguments, its promise's resolvers and its abort listener. It
+ * is the Parker on the PollDesc and the Deferred in the budget queue.
+ */
+abstract class Op<T> implements Parker, Deferred {
+  buf: Uint8Array | null = null;
+  offset = 0;
+  length = 0;
+  signal: AbortSignal | undefined = undefined;
+  private resolve: (v: T) => void = NOOP;
+  private reject: (e: unknown) => void = NOOP;
+  private watching = false;
+  /** Failed by an abort while queued for the budget: the queue entry is skipped. */
+  protected abandoned = false;
+  constructor(protected readonly fd: FD) {}
+
+  /** The pending promise this op settles. */
+  promise(): Promise<T> {
+    const p = new Promise<T>(capture);
+    this.resolve = capturedResolve as (v: T) => void;
+    this.reject = capturedReject;
+    return p;
+  }
+
+  /** Listens for the signal's abort while parked or queued (an EventListener object: no closure). */
+  watch(): void {
+    if (this.signal !== undefined && !this.watching) {
+      this.watching = true;
+      this.signal.addEventListener('abort', this, { once: true });
+    }
+  }
+
+  /** Clears the op for reuse; returns the resolver, to call after unlocking. */
+  settle(): (v: T) => void {
+    const r = this.resolve;
+    this.clear();
+    return r;
+  }
+
+  settleReject(): (e: unknown) => void {
+    const r = this.reject;
+    this.clear();
+    return r;
+  }
+
+  private clear(): void {
+    if (this.watching) { this.signal!.removeEventListener('abort', this); this.watching = false; }
+    this.signal = undefined;
+    this.buf = null;
+    this.resolve = NOOP;
+    this.reject = NOOP;
+  }
+
+  abstract runDeferred(): void;
+  abstract pdReady(): void;
+  abstract pdFail(mode: 'r' | 'w', err: Error): void;
+  /** The signal aborted. */
+  abstract handleEvent(): void;
 }
 
-/** A read put off by the budget: performed on the next loop turn. */
-class DeferredRead implements Deferred {
-  readonly resolve: (v: number | null) => void;
-  readonly reject: (e: unknown) => void;
-  constructor(readonly fd: FD, readonly buf: Uint8Array, readonly offset: number, readonly length: number,
-              readonly signal: AbortSignal | undefined, s: Settle) {
-    this.resolve = s.resolve as (v: number | null) => void;
-    this.reject = s.reject;
+class ReadOp extends Op<number | Uint8Array | null> {
+  chunk = false;
+
+  runDeferred(): void { if (!this.abandoned) this.fd.readAgain(this); }
+  pdReady(): void { this.fd.readAgain(this); }
+  pdFail(_mode: 'r' | 'w', err: Error): void { this.fd.readFailed(this, err); }
+
+  handleEvent(): void {
+    const reason: unknown = this.signal!.reason;
+    // Parked: take it back. Otherwise it waits in the budget queue (a signalled op has a record of its own).
+    if (!this.fd.unparkRead(this)) this.abandoned = true;
+    this.fd.readFailed(this, reason);
   }
-  runDeferred(): void { this.fd.runDeferredRead(this); }
 }
 
-/** A write put off by the budget: performed on the next loop turn. */
-class DeferredWrite implements Deferred {
-  readonly resolve: (v: number) => void;
-  readonly reject: (e: unknown) => void;
-  constructor(readonly fd: FD, readonly buf: Uint8Array, readonly offset: number, readonly length: number,
-              readonly signal: AbortSignal | undefined, s: Settle) {
-    this.resolve = s.resolve as (v: number) => void;
-    this.reject = s.reject;
+class WriteOp extends Op<number> {
+  /** Bytes written so far. */
+  nn = 0;
+
+  runDeferred(): void { if (!this.abandoned) this.fd.writeAgain(this); }
+  pdReady(): void { this.fd.writeAgain(this); }
+  pdFail(_mode: 'r' | 'w', err: Error): void { this.fd.writeFailed(this, err); }
+
+  handleEvent(): void {
+    const reason: unknown = this.signal!.reason;
+    if (!this.fd.unparkWrite(this)) this.abandoned = true;
+    this.fd.writeFailed(this, reason);
   }
-  runDeferred(): void { this.fd.runDeferredWrite(this); }
+}
+
+function writeError(stop: number): Error {
+  return stop === WROTE_ZERO ? new UnexpectedEOFError() : new SyscallError('write', -stop);
+}
+
+function checkWritten(n: number, count: number): number {
+  // Go panics: a kernel or libc bug (issue 61060); never count bytes that were not asked for.
+  if (n > count) throw new Error(`netpoll: invalid return from write: got ${n} from a write of ${count}`);
+  return n;
 }
 
 /**

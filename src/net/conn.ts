@@ -2,7 +2,7 @@
 // null at EOF, write writes everything or fails, deadlines per direction,
 // web streams and a Node Duplex on top. Errors are OpErrors.
 import type { Duplex } from 'node:stream';
-import type { FD } from '../fd/fd.ts';
+import type { ErrorWrapper, FD } from '../fd/fd.ts';
 import { NetClosingError } from '../netpoll/errors.ts';
 import type { DeadlineInput } from '../netpoll/deadline.ts';
 import { debug } from '../netpoll/debug.ts';
@@ -10,28 +10,33 @@ import { C } from '../sys/constants.ts';
 import { decodeSockaddr } from '../sys/sockaddr.ts';
 import { Addr, type Network } from './addr.ts';
 import { OpError, wrapError } from './errors.ts';
+import { unpackPeer, type PackedPeer } from './peer.ts';
 import { toNodeStream, webStreams, type DuplexIO, type StreamOptions, type WebStreams } from './streams.ts';
 
-export class Conn implements DuplexIO, AsyncDisposable {
-  readonly remoteAddr: Addr;
+export class Conn implements DuplexIO, AsyncDisposable, ErrorWrapper {
   /** The network this connection was made on ('tcp', 'tcp4', 'tcp6', 'unix'). */
   readonly network: Network;
   /** The descriptor underneath (Go's netFD.pfd), for setsockopt and the like. */
   readonly fd: FD;
   private isClosed = false;
   private local: Addr | null;
+  private peer: PackedPeer;
   private streams: WebStreams | null = null;
-  private readonly onReadError: (e: unknown) => never;
-  private readonly onWriteError: (e: unknown) => never;
 
   /** localAddr null: asked of the kernel (getsockname) on first use. */
-  constructor(fd: FD, network: Network, localAddr: Addr | null, remoteAddr: Addr) {
+  constructor(fd: FD, network: Network, localAddr: Addr | null, remoteAddr: PackedPeer) {
     this.fd = fd;
     this.network = network;
     this.local = localAddr;
-    this.remoteAddr = remoteAddr;
-    this.onReadError = (e) => { throw this.wrap('read', e); };
-    this.onWriteError = (e) => { throw this.wrap('write', e); };
+    this.peer = remoteAddr;
+    // The FD rejects with OpErrors itself: no wrapping promise per read or write.
+    fd.errorWrapper = this;
+  }
+
+  /** The remote end (Go's RemoteAddr). */
+  get remoteAddr(): Addr {
+    const p = this.peer;
+    return typeof p === 'number' ? (this.peer = unpackPeer(p)) : p;
   }
 
   /** The local end (Go's LocalAddr). */
@@ -63,22 +68,33 @@ export class Conn implements DuplexIO, AsyncDisposable {
     return new OpError({ op, net: this.network, source: this.source, addr: this.remoteAddr, cause: new NetClosingError() });
   }
 
+  /** @internal The FD's error hook: its read and write errors become OpErrors. */
+  wrapError(op: 'read' | 'write', e: unknown, signal: AbortSignal | undefined): unknown {
+    return this.wrap(op, e, signal);
+  }
+
   /** Reads what is there (at most `length` bytes into buf at offset): the count, or null at EOF. */
-  read(buf: Uint8Array, offset = 0, length = buf.byteLength - offset, signal?: AbortSignal): Promise<number | null> {
-    const p = this.fd.read(buf, offset, length, signal);
-    return signal ? p.catch((e: unknown) => { throw this.wrap('read', e, signal); }) : p.catch(this.onReadError);
+  read(buf: Uint8Array, offset?: number, length?: number, signal?: AbortSignal): Promise<number | null> {
+    return this.fd.read(buf, offset, length, signal);
+  }
+
+  /**
+   * Waits for data, then reads at most maxBytes (default 64 KiB) of it into
+   * a buffer made for this call: the chunk is yours, or null at EOF. While it
+   * waits the connection holds no buffer, so idle connections cost little.
+   */
+  readChunk(maxBytes?: number, signal?: AbortSignal): Promise<Uint8Array | null> {
+    return this.fd.readChunk(maxBytes, signal);
   }
 
   /** Writes all of it; on failure the OpError's bytesWritten says how much went. */
-  write(buf: Uint8Array, offset = 0, length = buf.byteLength - offset, signal?: AbortSignal): Promise<number> {
-    const p = this.fd.write(buf, offset, length, signal);
-    return signal ? p.catch((e: unknown) => { throw this.wrap('write', e, signal); }) : p.catch(this.onWriteError);
+  write(buf: Uint8Array, offset?: number, length?: number, signal?: AbortSignal): Promise<number> {
+    return this.fd.write(buf, offset, length, signal);
   }
 
   /** Writes every buffer, in order, with as few writev calls as the kernel allows. */
   writev(bufs: readonly Uint8Array[], signal?: AbortSignal): Promise<number> {
-    const p = this.fd.writev(bufs, signal);
-    return signal ? p.catch((e: unknown) => { throw this.wrap('write', e, signal); }) : p.catch(this.onWriteError);
+    return this.fd.writev(bufs, signal);
   }
 
   /**

@@ -1,12 +1,13 @@
 // One connection of serve(): a descriptor, its PollDesc and a few flags.
-// Idle, it holds no buffer and no async frame, only one pending
-// pd.wait('r') whose reaction is a bound method. On readiness it reads into
-// the one scratch buffer every connection shares and hands each chunk to the
-// handler synchronously: nothing can run between the read(2) and the
-// handler, so no other connection can overwrite the bytes (the crossing an
-// async loop over a shared buffer suffers). Writes go to the kernel at once;
-// only what it did not take is copied and queued until the socket drains.
-import type { Netpoll, PollDesc } from '../netpoll/index.ts';
+// Idle, it holds no buffer, no promise and no async frame: it is itself the
+// Parker on its PollDesc. On readiness it reads into the one scratch buffer
+// every connection shares and hands each chunk to the handler
+// synchronously: nothing can run between the read(2) and the handler, so no
+// other connection can overwrite the bytes (the crossing an async loop over
+// a shared buffer suffers). Writes go to the kernel at once; only what it
+// did not take is copied and queued until the socket drains.
+import { SCRATCH_SIZE, scratchBuffer } from '../fd/scratch.ts';
+import type { Netpoll, Parker, PollDesc } from '../netpoll/index.ts';
 import type { DeadlineInput } from '../netpoll/deadline.ts';
 import { NetClosingError } from '../netpoll/errors.ts';
 import { debug } from '../netpoll/debug.ts';
@@ -17,6 +18,7 @@ import * as sock from '../sys/socket.ts';
 import { SyscallError } from '../sys/syscall-error.ts';
 import { Addr, type Network } from './addr.ts';
 import { OpError } from './errors.ts';
+import { unpackPeer, type PackedPeer } from './peer.ts';
 
 /** What serve() calls; `this` is the handler object. */
 export interface ServeHandler {
@@ -51,8 +53,7 @@ export interface ServeContext {
   readonly highWaterMark: number;
 }
 
-/** The scratch buffer every connection reads into, and so the largest chunk onData sees. */
-export const SCRATCH_SIZE = 64 * 1024;
+export { SCRATCH_SIZE };
 /** read(2)s one connection may do per readiness before the others get a turn. */
 export const MAX_READS = 16;
 
@@ -60,8 +61,6 @@ const EINTR = -C.EINTR, EAGAIN = -C.EAGAIN, EPIPE = C.EPIPE, ENOTCONN = C.ENOTCO
 
 // Flags in ServeConn.st.
 const WAIT_R = 1, WAIT_W = 2, EOF = 4, ENDING = 8, WR_SHUT = 16, CLOSED = 32, BROKEN = 64, PAUSED = 128, QUEUED = 256;
-
-let scratch: Uint8Array | null = null;
 
 // Connections whose read budget ran out with data left: resumed on the next loop turn.
 let again: ServeConn[] = [];
@@ -78,32 +77,10 @@ function rethrow(e: unknown): void {
   queueMicrotask(() => { throw e; });
 }
 
-/** An IPv4 peer packed into one number (ip · 65536 + port): no Addr, no bytes kept per connection. */
-export function packPeer(sa: Uint8Array): number | Addr {
-  try {
-    const s = decodeSockaddr(sa);
-    if (s.family === 'inet4') {
-      const ip = s.ip;
-      return (((ip[0]! << 24) | (ip[1]! << 16) | (ip[2]! << 8) | ip[3]!) >>> 0) * 65536 + s.port;
-    }
-    return Addr.fromSockaddr(s);
-  } catch (e) {
-    debug('net: serve: undecodable peer address: %o', e);
-    return Addr.tcp(null, 0);
-  }
-}
-
-function unpackPeer(p: number | Addr): Addr {
-  if (typeof p !== 'number') return p;
-  const port = p % 65536;
-  const ip = (p - port) / 65536;
-  return new Addr('tcp', `${ip >>> 24}.${(ip >>> 16) & 255}.${(ip >>> 8) & 255}.${ip & 255}`, port);
-}
-
 const saBuf = new Uint8Array(SIZEOF_SOCKADDR_STORAGE);
 const saLen = new Int32Array(1);
 
-export class ServeConn {
+export class ServeConn implements Parker {
   /** Yours: per-connection state for the handler. */
   data: unknown = undefined;
   private readonly ctx: ServeContext;
@@ -112,18 +89,14 @@ export class ServeConn {
   private st = 0;
   /** Bytes the kernel has not taken yet, in order; null when nothing waits. */
   private out: Uint8Array[] | null = null;
-  private readonly peer: number | Addr;
-  // The pending wait's reactions (fulfilled with undefined, rejected with an Error).
-  private readonly onR: (e?: unknown) => void;
-  private onW: ((e?: unknown) => void) | null = null;
+  private readonly peer: PackedPeer;
 
   /** @internal serve() makes these. */
-  constructor(ctx: ServeContext, sysfd: number, pd: PollDesc, peer: number | Addr) {
+  constructor(ctx: ServeContext, sysfd: number, pd: PollDesc, peer: PackedPeer) {
     this.ctx = ctx;
     this.fd = sysfd;
     this.pd = pd;
     this.peer = peer;
-    this.onR = this.readable.bind(this);
   }
 
   /** The peer's address (made on each call; IPv4 peers are kept packed). */
@@ -194,7 +167,7 @@ export class ServeConn {
     const pd = this.pd, fd = this.fd;
     this.pd = null;
     this.fd = -1;
-    // Disarm before close(2) (Go's destroy); the parked waits fail with the closed error and are ignored.
+    // Disarm before close(2) (Go's destroy); the parked waits fail with the closed error (pdFail ignores it).
     if (pd !== null) {
       try { this.ctx.np.close(pd); } catch (e) { debug('net: serve: netpoll close fd %d: %o', fd, e); }
     }
@@ -239,16 +212,26 @@ export class ServeConn {
     if ((this.st & (CLOSED | BROKEN | EOF | PAUSED)) === 0) this.pump();
   }
 
-  private readable(err?: unknown): void {
-    this.st &= ~WAIT_R;
-    if ((this.st & CLOSED) !== 0) return;
-    if (err !== undefined) { this.fail('read', err); return; }
-    this.pump();
+  /** @internal From the PollDesc: readable or writable. */
+  pdReady(mode: 'r' | 'w'): void {
+    if (mode === 'r') {
+      this.st &= ~WAIT_R;
+      if ((this.st & CLOSED) === 0) this.pump();
+    } else {
+      this.st &= ~WAIT_W;
+      if ((this.st & CLOSED) === 0) this.flush();
+    }
+  }
+
+  /** @internal From the PollDesc: a wait failed (deadline, kernel error; closing when close() ran). */
+  pdFail(mode: 'r' | 'w', err: Error): void {
+    this.st &= mode === 'r' ? ~WAIT_R : ~WAIT_W;
+    if ((this.st & CLOSED) === 0) this.fail(mode === 'r' ? 'read' : 'write', err);
   }
 
   /** Reads until the socket is drained, the budget is spent or the handler stops it. */
   private pump(): void {
-    const buf = scratch ??= new Uint8Array(SCRATCH_SIZE);
+    const buf = scratchBuffer();
     const ctx = this.ctx, h = ctx.h;
     for (let i = 0; i < MAX_READS; i++) {
       let n: number;
@@ -269,17 +252,30 @@ export class ServeConn {
       this.fail('read', new SyscallError('read', -n));
       return;
     }
-    this.st |= QUEUED;
-    again.push(this);
-    if (!againArmed) { againArmed = true; setImmediate(runAgain); }
+    this.queue();
   }
 
   private park(): void {
     const pd = this.pd!;
     const ms = this.ctx.readDeadlineMs;
-    if (ms > 0) pd.setDeadline(Date.now() + ms, 'r');
-    this.st |= WAIT_R;
-    pd.wait('r').then(this.onR, this.onR);
+    let ready: boolean;
+    try {
+      if (ms > 0) pd.setDeadline(Date.now() + ms, 'r');
+      // read(2) just said EAGAIN: an edge remembered from before it is stale (Go's pollReset).
+      pd.reset('r');
+      ready = pd.park('r', this);
+    } catch (e) {
+      this.fail('read', e);
+      return;
+    }
+    if (ready) this.queue();
+    else this.st |= WAIT_R;
+  }
+
+  private queue(): void {
+    this.st |= QUEUED;
+    again.push(this);
+    if (!againArmed) { againArmed = true; setImmediate(runAgain); }
   }
 
   private gotEOF(): void {
@@ -296,16 +292,16 @@ export class ServeConn {
   // ---- writing --------------------------------------------------------------
 
   private waitWritable(): void {
+    const pd = this.pd!;
+    try {
+      // send(2) just said EAGAIN: the writable edge every socket gets at registration is stale.
+      pd.reset('w');
+      if (pd.park('w', this)) throw new Error('netpoll: readiness survived a reset');
+    } catch (e) {
+      this.fail('write', e);
+      return;
+    }
     this.st |= WAIT_W;
-    const onW = this.onW ??= this.writable.bind(this);
-    this.pd!.wait('w').then(onW, onW);
-  }
-
-  private writable(err?: unknown): void {
-    this.st &= ~WAIT_W;
-    if ((this.st & CLOSED) !== 0) return;
-    if (err !== undefined) { this.fail('write', err); return; }
-    this.flush();
   }
 
   /** Sends the queue, one writev per round; on EAGAIN waits again. */

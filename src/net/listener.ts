@@ -8,11 +8,11 @@ import { NetClosingError } from '../netpoll/errors.ts';
 import type { DeadlineInput } from '../netpoll/deadline.ts';
 import { debug } from '../netpoll/debug.ts';
 import { C } from '../sys/constants.ts';
-import { decodeSockaddr } from '../sys/sockaddr.ts';
 import { Addr, type Network } from './addr.ts';
 import { isUnspecified } from './ip.ts';
 import { Conn, setKeepAlive } from './conn.ts';
 import { OpError, isClosedError, wrapError } from './errors.ts';
+import { packPeer } from './peer.ts';
 import { newFD } from './sock.ts';
 
 export interface ListenerInit {
@@ -80,8 +80,7 @@ export class Listener implements AsyncIterable<Conn>, AsyncDisposable {
       // Bound to one address, the listener's own is every connection's local one;
       // a wildcard listener's connections ask getsockname when someone wants it.
       const local = this.specific ? this.addr : null;
-      const remote = Addr.fromSockaddr(decodeSockaddr(sockaddr));
-      return new Conn(fd, this.network, local, remote);
+      return new Conn(fd, this.network, local, packPeer(sockaddr));
     } catch (e) {
       void fd.close().catch(() => {});
       throw e;

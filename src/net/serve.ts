@@ -11,7 +11,8 @@ import { close as sysClose } from '../sys/libc.ts';
 import * as sock from '../sys/socket.ts';
 import { isUnspecified } from './ip.ts';
 import { OpError, isClosedError } from './errors.ts';
-import { ServeConn, packPeer, type ServeContext, type ServeHandler } from './lean-conn.ts';
+import { ServeConn, type ServeContext, type ServeHandler } from './lean-conn.ts';
+import { packPeer } from './peer.ts';
 import type { Listener } from './listener.ts';
 
 export { ServeConn, SCRATCH_SIZE, type ServeHandler } from './lean-conn.ts';

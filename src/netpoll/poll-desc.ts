@@ -1,13 +1,16 @@
 // Go's pollDesc (runtime/netpoll.go): the per-descriptor state that parks
 // and wakes tasks. rg/wg are Go's binary semaphores: nil, ready, or a parked
-// waiter; gopark becomes a stored resolver, and the commit CAS becomes a
-// synchronous error check before storing it (one thread, no races inside).
+// task. A parked task is a Parker, two callbacks the PollDesc calls
+// synchronously (gopark/goready without a promise in between); the commit
+// CAS becomes a synchronous error check before storing it (one thread, no
+// races inside). wait() is the promise-shaped form of the same thing.
+//
+// An idle descriptor costs little: the state bits share one number, and the
+// deadline fields live in a side object made on the first setDeadline.
 import type { Mode } from '../poller/types.ts';
 import { EXPIRED, NO_DEADLINE, toMonotonic, type DeadlineInput } from './deadline.ts';
 import type { DeadlineTimer, DeadlineTimers } from './deadline-timers.ts';
 import { DeadlineExceededError, DoubleWaitError, NetClosingError, NotPollableError } from './errors.ts';
-
-const PD_NIL = 0, PD_READY = 1;
 
 /** What a PollDesc needs from its Netpoll. */
 export interface PollDescHost {
@@ -16,14 +19,23 @@ export interface PollDescHost {
   addWaiters(delta: 1 | -1): void;
 }
 
-type Resolve = () => void;
-type Reject = (e: unknown) => void;
-
-class Waiter {
-  constructor(readonly resolve: Resolve, readonly reject: Reject, readonly signal: AbortSignal | undefined,
-              readonly onAbort: (() => void) | undefined) {}
-  done(): void { if (this.signal && this.onAbort) this.signal.removeEventListener('abort', this.onAbort); }
+/**
+ * A task parked on a PollDesc (Go's goroutine in rg or wg); one object may
+ * park on both modes. For each park the PollDesc forgets the parker, then
+ * calls exactly one of these, once, synchronously from the driver's drain,
+ * a deadline timer or a close. Neither may throw: the caller is the
+ * poller's drain loop.
+ */
+export interface Parker {
+  /** The descriptor became ready for mode (the readiness is consumed). */
+  pdReady(mode: 'r' | 'w'): void;
+  /** The wait for mode failed: closing, an expired deadline, or a kernel error on the descriptor. */
+  pdFail(mode: 'r' | 'w', err: Error): void;
 }
+
+// Bits of PollDesc.st. *_EXPIRED mirror rd/wd < 0 so the hot checks read one number.
+const R_READY = 1, W_READY = 2, CLOSING = 4, EVENT_ERR = 8, R_EXPIRED = 16, W_EXPIRED = 32;
+const R_ERR = CLOSING | EVENT_ERR | R_EXPIRED, W_ERR = CLOSING | W_EXPIRED;
 
 /** Deadline timer entry; `read`/`write` say which deadlines a firing expires. */
 class PdTimer implements DeadlineTimer {
@@ -33,55 +45,94 @@ class PdTimer implements DeadlineTimer {
   fire(seq: number): void { this.pd.deadlineFired(seq, this.read, this.write); }
 }
 
+/** Go's rd/wd, rseq/wseq, rrun/wrun and rt/wt: made on the first setDeadline. */
+class Deadlines {
+  /** Monotonic ms; 0 none, -1 expired. */
+  rd = NO_DEADLINE;
+  wd = NO_DEADLINE;
+  rseq = 0;
+  wseq = 0;
+  rrun = false;
+  wrun = false;
+  rt: PdTimer | null = null;
+  wt: PdTimer | null = null;
+}
+
 export class PollDesc {
   /** The descriptor; constant while the pd is open. */
   readonly fd: number;
   /** Slot in the Netpoll's table and its generation: together, the kernel token. */
   readonly slot: number;
   readonly fdseq: number;
+  private readonly host: PollDescHost;
+  private st = 0;
+  private rw: Parker | null = null;
+  private ww: Parker | null = null;
+  private dl: Deadlines | null = null;
 
-  private rg = PD_NIL;
-  private wg = PD_NIL;
-  private rw: Waiter | null = null;
-  private ww: Waiter | null = null;
-  private closing = false;
-  private eventErr = false;
-  /** Monotonic ms; 0 none, -1 expired. */
-  private rd = NO_DEADLINE;
-  private wd = NO_DEADLINE;
-  private rseq = 0;
-  private wseq = 0;
-  private rrun = false;
-  private wrun = false;
-  private rt: PdTimer | null = null;
-  private wt: PdTimer | null = null;
-
-  constructor(private readonly host: PollDescHost, fd: number, slot: number, fdseq: number) {
+  constructor(host: PollDescHost, fd: number, slot: number, fdseq: number) {
+    this.host = host;
     this.fd = fd;
     this.slot = slot;
     this.fdseq = fdseq;
   }
 
-  get isClosing(): boolean { return this.closing; }
+  get isClosing(): boolean { return (this.st & CLOSING) !== 0; }
 
   /** netpollcheckerr: the pending error for mode, or null. */
   checkErr(mode: 'r' | 'w'): Error | null {
-    if (this.closing) return new NetClosingError();
-    if ((mode === 'r' && this.rd < 0) || (mode === 'w' && this.wd < 0)) return new DeadlineExceededError();
-    if (mode === 'r' && this.eventErr) return new NotPollableError('not pollable: the kernel reported an error on this descriptor');
-    return null;
+    const st = this.st;
+    if ((st & (mode === 'r' ? R_ERR : W_ERR)) === 0) return null;
+    if ((st & CLOSING) !== 0) return new NetClosingError();
+    if ((st & (mode === 'r' ? R_EXPIRED : W_EXPIRED)) !== 0) return new DeadlineExceededError();
+    return new NotPollableError('not pollable: the kernel reported an error on this descriptor');
   }
 
   /** True when the next wait(mode) would fail at once: lets callers skip a doomed syscall. */
   hasErr(mode: 'r' | 'w'): boolean {
-    return this.closing || (mode === 'r' ? this.rd < 0 || this.eventErr : this.wd < 0);
+    return (this.st & (mode === 'r' ? R_ERR : W_ERR)) !== 0;
   }
 
   /** pollReset: throws the pending error; forgets stale readiness. */
   reset(mode: Mode): void {
+    if (mode === 'r') {
+      if ((this.st & R_ERR) !== 0) throw this.checkErr('r')!;
+      this.st &= ~R_READY;
+      return;
+    }
+    if (mode === 'w') {
+      if ((this.st & W_ERR) !== 0) throw this.checkErr('w')!;
+      this.st &= ~W_READY;
+      return;
+    }
     checkMode(mode);
-    if (mode !== 'w') { const e = this.checkErr('r'); if (e) throw e; this.rg = PD_NIL; }
-    if (mode !== 'r') { const e = this.checkErr('w'); if (e) throw e; this.wg = PD_NIL; }
+    this.reset('r');
+    this.reset('w');
+  }
+
+  /**
+   * pollWait without a promise: parks p until the descriptor is ready for
+   * mode. Returns true, without parking, when readiness is already there
+   * (it is consumed: retry the system call now). Throws the pending error
+   * (closing, timeout, not pollable), or DoubleWaitError when another task
+   * is parked on that mode.
+   */
+  park(mode: 'r' | 'w', p: Parker): boolean {
+    const read = mode === 'r';
+    if ((this.st & (read ? R_ERR : W_ERR)) !== 0) throw this.checkErr(mode)!;
+    const ready = read ? R_READY : W_READY;
+    if ((this.st & ready) !== 0) { this.st &= ~ready; return true; }
+    if ((read ? this.rw : this.ww) !== null) throw new DoubleWaitError(mode);
+    if (read) this.rw = p; else this.ww = p;
+    this.host.addWaiters(1);
+    return false;
+  }
+
+  /** Takes p back (an abort): true when it was the one parked on mode. */
+  unpark(mode: 'r' | 'w', p: Parker): boolean {
+    if ((mode === 'r' ? this.rw : this.ww) !== p) return false;
+    this.take(mode);
+    return true;
   }
 
   /**
@@ -92,63 +143,51 @@ export class PollDesc {
     if (mode !== 'r' && mode !== 'w') {
       return Promise.reject(mode === 'rw' ? new RangeError("netpoll: wait takes 'r' or 'w', one direction at a time") : badMode(mode));
     }
-    const err = this.checkErr(mode);
-    if (err) return Promise.reject(err);
-    if (mode === 'r') {
-      if (this.rg === PD_READY) { this.rg = PD_NIL; return RESOLVED; }
-      if (this.rw) return Promise.reject(new DoubleWaitError(mode));
-    } else {
-      if (this.wg === PD_READY) { this.wg = PD_NIL; return RESOLVED; }
-      if (this.ww) return Promise.reject(new DoubleWaitError(mode));
+    let w: PromiseParker;
+    const p = new Promise<void>((resolve, reject) => { w = new PromiseParker(this, mode, resolve, reject); });
+    try {
+      if (this.park(mode, w!)) return RESOLVED;
+    } catch (e) {
+      return Promise.reject(e);
     }
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    return new Promise<void>((resolve, reject) => {
-      let onAbort: (() => void) | undefined;
-      if (signal) {
-        onAbort = () => {
-          if ((mode === 'r' ? this.rw : this.ww) !== waiter) return;
-          this.take(mode);
-          reject(signal.reason);
-        };
-        signal.addEventListener('abort', onAbort, { once: true });
-      }
-      const waiter = new Waiter(resolve, reject, signal, onAbort);
-      if (mode === 'r') this.rw = waiter; else this.ww = waiter;
-      this.host.addWaiters(1);
-    });
+    if (signal !== undefined) {
+      if (signal.aborted) { this.unpark(mode, w!); return Promise.reject(signal.reason); }
+      w!.watch(signal);
+    }
+    return p;
   }
 
-  /** Clears mode's waiter slot and returns what was parked there. */
-  private take(mode: 'r' | 'w'): Waiter | null {
-    const w = mode === 'r' ? this.rw : this.ww;
-    if (w) {
+  /** Clears mode's slot (netpollWaiters - 1) and returns what was parked there. */
+  private take(mode: 'r' | 'w'): Parker | null {
+    const p = mode === 'r' ? this.rw : this.ww;
+    if (p !== null) {
       if (mode === 'r') this.rw = null; else this.ww = null;
       this.host.addWaiters(-1);
-      w.done();
     }
-    return w;
+    return p;
   }
 
   /**
-   * netpollunblock: with ioready, readiness is handed to the waiter or
-   * remembered (pdReady); without it, a waiter is failed only if an error
-   * is now pending, and otherwise stays parked (Go's re-park loop).
+   * netpollunblock: with ioready, readiness is handed to the parked task or
+   * remembered (pdReady); without it, a parked task is failed only if an
+   * error is now pending, and otherwise stays parked (Go's re-park loop).
    */
-  unblockMode(mode: 'r' | 'w', ioready: boolean): void {
-    const parked = mode === 'r' ? this.rw : this.ww;
+  private unblockMode(mode: 'r' | 'w', ioready: boolean): void {
     if (ioready) {
-      if (parked) { this.take(mode); parked.resolve(); }
-      else if (mode === 'r') this.rg = PD_READY; else this.wg = PD_READY;
+      const p = this.take(mode);
+      if (p !== null) p.pdReady(mode);
+      else this.st |= mode === 'r' ? R_READY : W_READY;
       return;
     }
-    if (!parked) return;
+    if ((mode === 'r' ? this.rw : this.ww) === null) return;
     const err = this.checkErr(mode);
-    if (err) { this.take(mode); parked.reject(err); }
+    if (err !== null) this.take(mode)!.pdFail(mode, err);
   }
 
   /** netpollready, called by the driver for each event of this pd's generation. */
   ready(mode: Mode, eventErr: boolean): void {
-    this.eventErr = eventErr; // Go's setEventErr: set by a pure error event, cleared by any other
+    // Go's setEventErr: set by a pure error event, cleared by any other.
+    this.st = eventErr ? this.st | EVENT_ERR : this.st & ~EVENT_ERR;
     if (mode !== 'w') this.unblockMode('r', true);
     if (mode !== 'r') this.unblockMode('w', true);
   }
@@ -161,70 +200,110 @@ export class PollDesc {
   setDeadline(deadline: DeadlineInput, mode: Mode): void {
     checkMode(mode);
     const d = toMonotonic(deadline);
-    if (this.closing) throw new NetClosingError();
-    const rd0 = this.rd, wd0 = this.wd;
+    if ((this.st & CLOSING) !== 0) throw new NetClosingError();
+    let dl = this.dl;
+    if (dl === null) {
+      if (d === NO_DEADLINE) return; // nothing armed, nothing to clear
+      dl = this.dl = new Deadlines();
+    }
+    const rd0 = dl.rd, wd0 = dl.wd;
     const combo0 = rd0 > 0 && rd0 === wd0;
-    if (mode !== 'w') this.rd = d;
-    if (mode !== 'r') this.wd = d;
-    const combo = this.rd > 0 && this.rd === this.wd;
+    if (mode !== 'w') dl.rd = d;
+    if (mode !== 'r') dl.wd = d;
+    const combo = dl.rd > 0 && dl.rd === dl.wd;
+    this.st = (this.st & ~(R_EXPIRED | W_EXPIRED)) | (dl.rd < 0 ? R_EXPIRED : 0) | (dl.wd < 0 ? W_EXPIRED : 0);
     const timers = this.host.timers;
 
-    if (!this.rrun) {
-      if (this.rd > 0) { this.armRead(combo); this.rrun = true; }
-    } else if (this.rd !== rd0 || combo !== combo0) {
-      this.rseq++;
-      if (this.rd > 0) this.armRead(combo);
-      else { timers.stop(this.rt!); this.rrun = false; }
+    if (!dl.rrun) {
+      if (dl.rd > 0) { this.armRead(dl, combo); dl.rrun = true; }
+    } else if (dl.rd !== rd0 || combo !== combo0) {
+      dl.rseq++;
+      if (dl.rd > 0) this.armRead(dl, combo);
+      else { timers.stop(dl.rt!); dl.rrun = false; }
     }
-    if (!this.wrun) {
-      if (this.wd > 0 && !combo) { this.armWrite(); this.wrun = true; }
-    } else if (this.wd !== wd0 || combo !== combo0) {
-      this.wseq++;
-      if (this.wd > 0 && !combo) this.armWrite();
-      else { timers.stop(this.wt!); this.wrun = false; }
+    if (!dl.wrun) {
+      if (dl.wd > 0 && !combo) { this.armWrite(dl); dl.wrun = true; }
+    } else if (dl.wd !== wd0 || combo !== combo0) {
+      dl.wseq++;
+      if (dl.wd > 0 && !combo) this.armWrite(dl);
+      else { timers.stop(dl.wt!); dl.wrun = false; }
     }
-    if (this.rd < 0) this.unblockMode('r', false);
-    if (this.wd < 0) this.unblockMode('w', false);
+    if (dl.rd < 0) this.unblockMode('r', false);
+    if (dl.wd < 0) this.unblockMode('w', false);
   }
 
-  private armRead(combo: boolean): void {
-    const t = this.rt ??= new PdTimer(this);
+  private armRead(dl: Deadlines, combo: boolean): void {
+    const t = dl.rt ??= new PdTimer(this);
     t.read = true;
     t.write = combo;
-    this.host.timers.reset(t, this.rd, this.rseq);
+    this.host.timers.reset(t, dl.rd, dl.rseq);
   }
 
-  private armWrite(): void {
-    const t = this.wt ??= new PdTimer(this);
+  private armWrite(dl: Deadlines): void {
+    const t = dl.wt ??= new PdTimer(this);
     t.read = false;
     t.write = true;
-    this.host.timers.reset(t, this.wd, this.wseq);
+    this.host.timers.reset(t, dl.wd, dl.wseq);
   }
 
   /** netpolldeadlineimpl: a timer fired; ignored if its seq is stale. */
   deadlineFired(seq: number, read: boolean, write: boolean): void {
-    if (seq !== (read ? this.rseq : this.wseq)) return;
-    if (read) { this.rd = EXPIRED; this.unblockMode('r', false); }
-    if (write) { this.wd = EXPIRED; this.unblockMode('w', false); }
+    const dl = this.dl;
+    if (dl === null || seq !== (read ? dl.rseq : dl.wseq)) return;
+    if (read) { dl.rd = EXPIRED; this.st |= R_EXPIRED; this.unblockMode('r', false); }
+    if (write) { dl.wd = EXPIRED; this.st |= W_EXPIRED; this.unblockMode('w', false); }
   }
 
   /** pollUnblock (Close): every waiter fails with the closing error; timers stop. */
   unblock(): void {
-    if (this.closing) return;
-    this.closing = true;
-    this.rseq++;
-    this.wseq++;
-    if (this.rt) this.host.timers.stop(this.rt);
-    if (this.wt) this.host.timers.stop(this.wt);
-    this.rrun = this.wrun = false;
+    if ((this.st & CLOSING) !== 0) return;
+    this.st |= CLOSING;
+    const dl = this.dl;
+    if (dl !== null) {
+      dl.rseq++;
+      dl.wseq++;
+      if (dl.rt) this.host.timers.stop(dl.rt);
+      if (dl.wt) this.host.timers.stop(dl.wt);
+      dl.rrun = dl.wrun = false;
+    }
     this.unblockMode('r', false);
     this.unblockMode('w', false);
   }
 
   /** Read-only view for tests and diagnostics. */
   get state(): { rg: 'nil' | 'ready' | 'wait'; wg: 'nil' | 'ready' | 'wait'; closing: boolean; eventErr: boolean; rd: number; wd: number } {
-    const s = (g: number, w: Waiter | null) => (w ? 'wait' : g === PD_READY ? 'ready' : 'nil') as 'nil' | 'ready' | 'wait';
-    return { rg: s(this.rg, this.rw), wg: s(this.wg, this.ww), closing: this.closing, eventErr: this.eventErr, rd: this.rd, wd: this.wd };
+    const g = (ready: number, p: Parker | null) => (p ? 'wait' : (this.st & ready) !== 0 ? 'ready' : 'nil') as 'nil' | 'ready' | 'wait';
+    return {
+      rg: g(R_READY, this.rw), wg: g(W_READY, this.ww),
+      closing: (this.st & CLOSING) !== 0, eventErr: (this.st & EVENT_ERR) !== 0,
+      rd: this.dl?.rd ?? NO_DEADLINE, wd: this.dl?.wd ?? NO_DEADLINE,
+    };
+  }
+}
+
+/** The parker behind wait(): settles a promise, and takes itself back on abort. */
+class PromiseParker implements Parker {
+  private signal: AbortSignal | undefined = undefined;
+  constructor(private readonly pd: PollDesc, private readonly mode: 'r' | 'w',
+              private readonly resolve: () => void, private readonly reject: (e: unknown) => void) {}
+
+  watch(signal: AbortSignal): void {
+    this.signal = signal;
+    signal.addEventListener('abort', this, { once: true });
+  }
+
+  /** The abort listener (an EventListener object: no closure per wait). */
+  handleEvent(): void {
+    const signal = this.signal!;
+    this.signal = undefined;
+    if (this.pd.unpark(this.mode, this)) this.reject(signal.reason);
+  }
+
+  pdReady(): void { this.unwatch(); this.resolve(); }
+  pdFail(_mode: 'r' | 'w', err: Error): void { this.unwatch(); this.reject(err); }
+
+  private unwatch(): void {
+    if (this.signal !== undefined) { this.signal.removeEventListener('abort', this); this.signal = undefined; }
   }
 }
 

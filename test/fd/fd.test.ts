@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
-import { FD, MAX_RW, NoDeadlineError, rwChunk } from '../../src/fd/index.ts';
+import { FD, MAX_RW, NoDeadlineError, rwChunk, setBudget } from '../../src/fd/index.ts';
 import { DeadlineExceededError, NetClosingError, Netpoll } from '../../src/netpoll/index.ts';
 import { C } from '../../src/sys/constants.ts';
 import { nonblockingPipe } from '../../src/sys/descriptors.ts';
@@ -436,6 +436,72 @@ for (const backend of backends) {
       const w = a.waitRead(ac2.signal);
       ac2.abort(new Error('again'));
       await assert.rejects(w, /again/);
+    });
+
+    test('readChunk waits holding no buffer, then hands over a chunk of its own; null at EOF', async () => {
+      const [a, b] = pair();
+      const p = b.readChunk();
+      assert.equal(await settleWithin(p, 20), 'pending');
+      await a.write(new TextEncoder().encode('hello'));
+      const c = await p;
+      assert.ok(c instanceof Uint8Array);
+      assert.equal(new TextDecoder().decode(c), 'hello');
+      assert.equal(c.buffer.byteLength, 5, 'a small chunk is a copy of exactly its bytes');
+      // maxBytes caps one read; the rest waits for the next.
+      await a.write(new Uint8Array(10).fill(9));
+      assert.equal((await b.readChunk(4))!.length, 4);
+      assert.deepEqual([...(await b.readChunk())!], [9, 9, 9, 9, 9, 9]);
+      for (const bad of [0, -1, 1.5, NaN, MAX_RW + 1]) await assert.rejects(b.readChunk(bad), RangeError);
+      a.shutdown('w');
+      assert.equal(await b.readChunk(), null);
+    });
+
+    test('readChunk: chunks of different descriptors never share bytes, small or large', async () => {
+      const pairs = [pair(), pair(), pair()];
+      const reads = pairs.map(([, b]) => b.readChunk(1 << 20));
+      const sizes = [3, 40_000, 100_000];
+      await Promise.all(pairs.map(([a], i) => a.write(new Uint8Array(sizes[i]!).fill(i + 1))));
+      const chunks = await Promise.all(reads);
+      // Read again everywhere (the shared scratch is reused), then check the first chunks.
+      await Promise.all(pairs.map(([a]) => a.write(new Uint8Array(64).fill(200))));
+      const again = await Promise.all(pairs.map(([, b]) => b.readChunk()));
+      for (const [i, c] of chunks.entries()) {
+        assert.ok(c!.length > 0 && c!.length <= sizes[i]!);
+        assert.ok(c!.every((x) => x === i + 1), `chunk ${i} kept its bytes`);
+      }
+      for (const c of again) assert.ok(c!.every((x) => x === 200 || x === 2 || x === 3));
+    });
+
+    test('readChunk honours deadlines, close and abort signals', async () => {
+      const [a, b] = pair();
+      b.setReadDeadline(Date.now() + 30);
+      await assert.rejects(b.readChunk(), isTimeout);
+      b.setReadDeadline(null);
+      const ac = new AbortController();
+      const r = b.readChunk(undefined, ac.signal);
+      ac.abort(new Error('stop'));
+      await assert.rejects(r, /stop/);
+      const parked = b.readChunk();
+      await b.close();
+      await assert.rejects(parked, isClosedErr);
+      await assert.rejects(a.readChunk(1 << 31), RangeError);
+    });
+
+    test('an operation put off by the budget can be aborted while queued; the next one works', async () => {
+      const [a, b] = pair();
+      setBudget(1);
+      try {
+        await a.write(new Uint8Array([1])); // spends this turn's budget
+        const ac = new AbortController();
+        const r = b.read(new Uint8Array(4), 0, 4, ac.signal); // queued for the next turn
+        ac.abort(new Error('gone'));
+        await assert.rejects(r, /gone/);
+        assert.equal(await b.read(new Uint8Array(4)), 1, 'the aborted read took nothing');
+        const w = a.write(new Uint8Array([2]), 0, 1, ac.signal);
+        await assert.rejects(w, /gone/);
+      } finally {
+        setBudget(128);
+      }
     });
 
     test('waitRead and waitWrite report readiness without consuming data', async () => {

@@ -2,7 +2,7 @@
 import { readdirSync } from 'node:fs';
 import { C } from '../../src/sys/constants.ts';
 import { nonblockingPipe, setCloseOnExec, setNonblock } from '../../src/sys/descriptors.ts';
-import { close, read, write } from '../../src/sys/libc.ts';
+import { close, fcntl, read, write } from '../../src/sys/libc.ts';
 import { socketpair } from '../../src/sys/socket.ts';
 import { check } from '../../src/sys/syscall-error.ts';
 
@@ -17,6 +17,21 @@ export function socketPair(): [number, number] {
 
 export function openFdCount(): number {
   return readdirSync('/proc/self/fd').length;
+}
+
+/** The descriptors open now. */
+export function openFds(): Set<number> {
+  return new Set(readdirSync('/proc/self/fd').map(Number));
+}
+
+/**
+ * Descriptors open now that were not open at `before`. A count would be
+ * fooled by descriptors of earlier tests that close meanwhile (a worker
+ * thread's pipes close when it exits).
+ */
+export function fdsOpenedSince(before: Set<number>): number[] {
+  // fcntl drops the directory descriptor readdir itself had open.
+  return [...openFds()].filter((fd) => !before.has(fd) && fcntl(fd, C.F_GETFD, 0) >= 0);
 }
 
 export function writeStr(fd: number, s: string): number {

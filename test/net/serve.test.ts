@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { isClosedError, OpError, serve, type Conn, type ServeConn, type ServeHandler } from '../../src/net/index.ts';
 import type { Netpoll } from '../../src/netpoll/index.ts';
-import { openFdCount } from '../helpers/fds.ts';
+import { fdsOpenedSince, openFds } from '../helpers/fds.ts';
 import { backends, dial, listen, settledWithin, sleep } from './helpers.ts';
 
 const echoHandler: ServeHandler = { onData(c, chunk) { c.write(chunk); } };
@@ -68,7 +68,7 @@ async function withServer(np: Netpoll, handler: ServeHandler, opts: Parameters<t
 for (const { backend, skip, make } of backends) {
   describe(`serve (${backend})`, { skip: skip ?? false }, () => {
     test('echo integrity: 200 connections, tagged messages of random sizes, checked per message', async () => {
-      const fds0 = openFdCount();
+      const fds0 = openFds();
       const np = make();
       let opened = 0, closed = 0;
       const h: ServeHandler = {
@@ -94,7 +94,7 @@ for (const { backend, skip, make } of backends) {
       assert.equal(opened, 200);
       assert.equal(closed, 200);
       np.shutdown();
-      assert.equal(openFdCount(), fds0);
+      assert.deepEqual(fdsOpenedSince(fds0), []);
     });
 
     test('the peer address and TCP_NODELAY of a served connection', async () => {
@@ -121,7 +121,7 @@ for (const { backend, skip, make } of backends) {
     });
 
     test('writes that hit EAGAIN (8 MiB each way, slow reader) keep order and bytes; reading pauses above the high-water mark', async () => {
-      const fds0 = openFdCount();
+      const fds0 = openFds();
       const np = make();
       let queuedWrites = 0, drains = 0, maxBuffered = 0;
       const h: ServeHandler = {
@@ -148,7 +148,7 @@ for (const { backend, skip, make } of backends) {
       assert.ok(drains > 0, 'onDrain ran');
       assert.ok(maxBuffered <= 256 * 1024 + 64 * 1024, `buffered at most ${maxBuffered}`);
       np.shutdown();
-      assert.equal(openFdCount(), fds0);
+      assert.deepEqual(fdsOpenedSince(fds0), []);
     });
 
     test('onEnd on the peer\'s half-close; the server then ends its side and closes', async () => {
@@ -188,7 +188,7 @@ for (const { backend, skip, make } of backends) {
     });
 
     test('close during a pending write drops the queue and releases the descriptor once', async () => {
-      const fds0 = openFdCount();
+      const fds0 = openFds();
       const np = make();
       const events: string[] = [];
       const closedOnce = withResolvers<void>();
@@ -212,7 +212,7 @@ for (const { backend, skip, make } of backends) {
         await conn.close();
       });
       np.shutdown();
-      assert.equal(openFdCount(), fds0);
+      assert.deepEqual(fdsOpenedSince(fds0), []);
     });
 
     test('readDeadlineMs: an idle connection gets ETIMEDOUT in onError, then is closed', async () => {
@@ -292,7 +292,7 @@ for (const { backend, skip, make } of backends) {
     });
 
     test('aborting the signal stops serving and closes the listener; served connections go on', async () => {
-      const fds0 = openFdCount();
+      const fds0 = openFds();
       const np = make();
       const ac = new AbortController();
       const ln = await listen('tcp', '127.0.0.1:0', { netpoll: np });
@@ -309,7 +309,7 @@ for (const { backend, skip, make } of backends) {
       await conn.close();
       await sleep(20);
       np.shutdown();
-      assert.equal(openFdCount(), fds0);
+      assert.deepEqual(fdsOpenedSince(fds0), []);
     });
 
     test('an already-aborted signal resolves at once; closing the listener from outside resolves too', async () => {

@@ -7,7 +7,7 @@ import { DeadlineExceededError, NetClosingError, Netpoll, NotPollableError, Poll
 import { tokenOf } from '../../src/netpoll/poll-cache.ts';
 import { read } from '../../src/sys/libc.ts';
 import { backends } from '../helpers/backends.ts';
-import { closeAll, openFdCount, pipe, socketPair, writeStr } from '../helpers/fds.ts';
+import { closeAll, openFds, fdsOpenedSince, pipe, socketPair, writeStr } from '../helpers/fds.ts';
 
 const isTimeout = (e: unknown) => e instanceof DeadlineExceededError && e.message === 'i/o timeout' && e.timeout === true;
 const isClosed = (e: unknown) => e instanceof NetClosingError && e.code === 'ERR_NETPOLL_CLOSED';
@@ -119,6 +119,66 @@ for (const backend of backends) for (const driver of (process.env['DRV'] ? [proc
         assert.throws(() => pd.reset('r'), isTimeout);
         np.close(pd);
       } finally { closeAll(r, w); }
+    });
+
+    test('park: a Parker is called back synchronously by the drain, once, and can be taken back', async () => {
+      const [r, w] = pipe();
+      try {
+        const pd = np.open(r);
+        await sleep(10);
+        pd.reset('r');
+        const calls: string[] = [];
+        const parker = { pdReady: (m: string) => calls.push(`ready ${m}`), pdFail: (m: string, e: Error) => calls.push(`fail ${m} ${e.name}`) };
+        assert.equal(pd.park('r', parker), false, 'nothing there: parked');
+        assert.equal(np.waiters, 1);
+        assert.throws(() => pd.park('r', parker), { code: 'ERR_NETPOLL_DOUBLE_WAIT' });
+        writeStr(w, 'x');
+        await until(() => calls.length > 0);
+        assert.deepEqual(calls, ['ready r']);
+        assert.equal(np.waiters, 0);
+        // Readiness already there (remembered with nobody parked): park says so and does not park.
+        writeStr(w, 'y');
+        await until(() => pd.state.rg === 'ready');
+        assert.equal(pd.park('r', parker), true);
+        assert.equal(pd.state.rg, 'nil');
+        // Taken back: nothing calls it any more.
+        assert.equal(pd.park('r', parker), false);
+        assert.equal(pd.unpark('r', parker), true);
+        assert.equal(pd.unpark('r', parker), false);
+        writeStr(w, 'z');
+        await sleep(20);
+        assert.deepEqual(calls, ['ready r']);
+        // A close fails a parked task at once, synchronously.
+        pd.reset('r');
+        assert.equal(pd.park('r', parker), false);
+        pd.unblock();
+        assert.deepEqual(calls, ['ready r', 'fail r NetClosingError']);
+        assert.throws(() => pd.park('r', parker), isClosed);
+        np.close(pd);
+      } finally { closeAll(r, w); }
+    });
+
+    test('park: a deadline fails the parked task with a timeout; the other mode stays parked', async () => {
+      const [a, b] = socketPair();
+      try {
+        const pd = np.open(a);
+        await sleep(10);
+        pd.reset('rw');
+        const failed: string[] = [];
+        const parker = { pdReady: () => failed.push('ready'), pdFail: (m: string, e: Error) => failed.push(`${m} ${(e as { code?: string }).code}`) };
+        // The socket is writable: fill it so the write side really parks.
+        const big = new Uint8Array(1 << 16);
+        while (writeStr(a, Buffer.from(big).toString('latin1')) > 0) { /* until EAGAIN */ }
+        pd.reset('w');
+        assert.equal(pd.park('r', parker), false);
+        assert.equal(pd.park('w', parker), false);
+        pd.setDeadline(Date.now() + 20, 'r');
+        await until(() => failed.length > 0);
+        assert.deepEqual(failed, ['r ETIMEDOUT']);
+        assert.equal(pd.state.wg, 'wait');
+        np.close(pd);
+        assert.deepEqual(failed, ['r ETIMEDOUT', 'w ERR_NETPOLL_CLOSED']);
+      } finally { closeAll(a, b); }
     });
 
     test('#20 a past deadline set while a task waits unblocks it with a timeout', async () => {
@@ -320,7 +380,7 @@ for (const backend of backends) for (const driver of (process.env['DRV'] ? [proc
 
 describe('Netpoll', () => {
   test('no descriptor leaks after shutdown()', () => {
-    const start = openFdCount();
+    const start = openFds();
     for (const backend of backends) {
       const np = new Netpoll({ backend });
       const [r, w] = pipe();
@@ -328,7 +388,7 @@ describe('Netpoll', () => {
       np.shutdown();
       closeAll(r, w);
     }
-    assert.equal(openFdCount(), start);
+    assert.deepEqual(fdsOpenedSince(start), []);
   });
 
   test('Netpoll.current() is one per thread, renewed after shutdown', () => {

@@ -1,0 +1,37 @@
+// The fairness budget (budget.ts): operations beyond BUDGET in one loop turn
+// are put off, and a turn performs at most BUDGET of them, oldest first.
+import assert from 'node:assert/strict';
+import { afterEach, test } from 'node:test';
+import { BUDGET, defer, nextTurn, setBudget, spend } from '../../src/fd/budget.ts';
+
+const immediate = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+afterEach(() => { setBudget(128); });
+
+test('spend allows BUDGET operations per turn, then asks to yield', async () => {
+  setBudget(5);
+  await immediate();
+  const got: boolean[] = [];
+  for (let i = 0; i < 7; i++) got.push(spend());
+  assert.deepEqual(got, [true, true, true, true, true, false, false]);
+  await nextTurn();
+  assert.equal(spend(), true, 'a new turn, a new budget');
+});
+
+test('a turn performs at most BUDGET deferred operations, oldest first; the rest follow on later turns', async () => {
+  setBudget(4);
+  await immediate();
+  const ran: number[][] = [];
+  let turn = -1;
+  const ticker = (): void => { turn++; ran[turn] = []; if (turn < 5) setImmediate(ticker); };
+  setImmediate(ticker);
+  for (let i = 0; i < 10; i++) defer({ runDeferred: () => { ran[turn]!.push(i); } });
+  for (let i = 0; i < 6; i++) await immediate();
+  const flat = ran.flat();
+  assert.deepEqual(flat, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 'every one ran once, in order');
+  assert.ok(ran.every((r) => r.length <= BUDGET), `per turn: ${ran.map((r) => r.length).join(' ')}`);
+});
+
+test('setBudget refuses what is not a positive integer', () => {
+  for (const bad of [0, -1, 1.5, NaN]) assert.throws(() => setBudget(bad), RangeError);
+});
