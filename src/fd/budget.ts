@@ -1,17 +1,29 @@
 // Fairness on Node's loop. A chain of reads and writes that all complete at
 // once is a chain of microtasks: the loop never turns, so timers, accepts
-// and the poller's own readiness callback starve. Go's scheduler polls
-// between goroutines; here, after BUDGET operations without a loop turn the
-// next one is put off to a later turn: either as a deferred operation the
-// turn performs (read and write: a pending promise and a record the FD
-// reuses, no async frame), or by awaiting nextTurn(). A turn performs at
-// most BUDGET deferred operations, oldest first, so one turn stays short
-// however many connections are busy: timers fire about on time.
+// and the poller's own readiness callback starve. Go's scheduler preempts a
+// goroutine after a time slice; here an operation counts against the slice
+// of the current loop turn, and once the turn has run for SLICE_MS (or
+// BUDGET operations) the next ones are put off to a later turn: either as a
+// deferred operation the turn performs (read and write: a pending promise
+// and a record the FD reuses, no async frame), or by awaiting nextTurn().
+// A turn performs deferred operations, oldest first, only until its own
+// slice is spent, so one turn stays short however many connections are
+// busy: timers fire about on time. A time slice rather than a count: under
+// load nearly every operation would otherwise take the slower deferred path.
 
-/** Operations allowed per loop turn before one yields (tuned on the echo bench). */
-export let BUDGET = 128;
+/** Milliseconds of operations per loop turn before they yield (tuned on the echo bench). */
+export let SLICE_MS = 2;
+/** Operations per loop turn at most, whatever the clock says. */
+export const DEFAULT_BUDGET = 8192;
+export let BUDGET = DEFAULT_BUDGET;
+/** The clock is read once per this many operations. */
+const CLOCK_EVERY = 16;
+
+const now: () => number = performance.now.bind(performance);
 
 let spent = 0;
+let turnStart = 0;
+let exhausted = false;
 let armed = false;
 let turn: Promise<void> | null = null;
 let resolveTurn: (() => void) | null = null;
@@ -25,55 +37,84 @@ export interface Deferred {
 let queue: Deferred[] = [];
 let head = 0;
 
+/** A new slice starts with the first operation after a loop turn. */
 function arm(): void {
-  if (!armed) { armed = true; setImmediate(onTurn); }
+  if (!armed) {
+    armed = true;
+    spent = 0;
+    exhausted = false;
+    turnStart = now();
+    setImmediate(onTurn);
+  }
+}
+
+/** Counts one operation against this turn's slice; true while the slice lasts. */
+function charge(): boolean {
+  if (exhausted) return false;
+  const n = ++spent;
+  if (n > BUDGET || (n % CLOCK_EVERY === 0 && now() - turnStart > SLICE_MS)) {
+    exhausted = true;
+    return false;
+  }
+  return true;
 }
 
 function onTurn(): void {
   armed = false;
-  spent = 0;
   const r = resolveTurn;
   turn = null;
   resolveTurn = null;
   if (r) r();
+  if (head === queue.length) return;
+  arm();
   const q = queue;
-  while (head < q.length && spent < BUDGET) {
-    spent++;
+  while (head < q.length && charge()) {
     const d = q[head]!;
     q[head++] = undefined as unknown as Deferred; // let it go now, not at the next compaction
     d.runDeferred();
   }
   if (head === q.length) { q.length = 0; head = 0; return; }
   if (head >= 1024) { queue = q.slice(head); head = 0; }
-  arm();
 }
 
 /** Performs d on a later loop turn (check phase), in FIFO order with the other deferred operations. */
 export function defer(d: Deferred): void {
   queue.push(d);
-  arm();
+  if (!armed) {
+    armed = true;
+    setImmediate(onTurn);
+  }
 }
 
 /**
- * Counts one operation. True: go on synchronously. False: the budget of this
- * turn is spent; defer the operation or await nextTurn() first.
+ * Counts one operation. True: go on synchronously. False: this turn's
+ * slice is spent; defer the operation or await nextTurn() first.
  */
 export function spend(): boolean {
   arm();
-  return ++spent <= BUDGET;
+  return charge();
 }
 
 /** Resolves on the next loop turn (check phase); one promise shared by all waiters. */
 export function nextTurn(): Promise<void> {
   if (turn === null) {
     turn = new Promise<void>((resolve) => { resolveTurn = resolve; });
-    arm();
+    if (!armed) {
+      armed = true;
+      setImmediate(onTurn);
+    }
   }
   return turn;
 }
 
-/** For tests and benchmarks. */
+/** For tests and benchmarks: at most n operations per turn. */
 export function setBudget(n: number): void {
   if (!Number.isInteger(n) || n < 1) throw new RangeError(`netpoll: budget must be a positive integer, got ${String(n)}`);
   BUDGET = n;
+}
+
+/** For tests and benchmarks: the time slice of one turn, in milliseconds. */
+export function setTimeSlice(ms: number): void {
+  if (!(ms > 0) || !Number.isFinite(ms)) throw new RangeError(`netpoll: time slice must be a positive number of ms, got ${String(ms)}`);
+  SLICE_MS = ms;
 }

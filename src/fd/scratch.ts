@@ -3,6 +3,10 @@
 // serve(). An idle connection then holds no buffer at all. Sharing is safe
 // only because nothing runs between the read(2) and the copy: a buffer
 // shared by reads that resume on later microtasks crosses connections.
+//
+// Small chunks are copied into a pool slab, as Node's Buffer pool does:
+// a fresh small typed array lives on V8's heap, and the FFI would have to
+// move it off the heap (a malloc and a copy) the moment it is written out.
 
 /** The default size, and so the largest chunk a default readChunk() returns. */
 export const SCRATCH_SIZE = 64 * 1024;
@@ -16,13 +20,29 @@ export function scratchBuffer(size = SCRATCH_SIZE): Uint8Array {
   return s;
 }
 
+/** Bytes per pool slab; chunks up to POOL_MAX bytes are carved from it. */
+export const POOL_SIZE = 16 * 1024;
+const POOL_MAX = POOL_SIZE >>> 2;
+
+let pool: Uint8Array | null = null;
+let poolOffset = 0;
+
 /**
- * The first n bytes of the scratch buffer as a chunk the caller owns: a copy
- * when it is small; the buffer itself when it is at least half full (a new
- * scratch is made on next use), so a bulk transfer copies nothing.
+ * The first n bytes of the scratch buffer as a chunk the caller owns: a
+ * copy in a pool slab when it is small (the slab lives as long as any chunk
+ * of it), a copy of its own when medium, and the buffer itself when it is
+ * at least half full (a new scratch is made on next use), so a bulk
+ * transfer copies nothing.
  */
 export function takeChunk(n: number): Uint8Array {
   const s = scratch!;
+  if (n <= POOL_MAX) {
+    if (pool === null || poolOffset + n > POOL_SIZE) { pool = new Uint8Array(POOL_SIZE); poolOffset = 0; }
+    const c = new Uint8Array(pool.buffer, poolOffset, n);
+    c.set(s.subarray(0, n));
+    poolOffset = (poolOffset + n + 7) & ~7; // 8-aligned, as Node's pool
+    return c;
+  }
   if (n * 2 < s.byteLength) return s.slice(0, n);
   scratch = null;
   return n === s.byteLength ? s : s.subarray(0, n);

@@ -243,9 +243,13 @@ export class ServeConn implements Parker {
           this.st |= PAUSED; // resumed by the flush that empties the queue
           return;
         }
-        // No stopping at a short read: a FIN that came with the data makes no new
-        // edge, and only the next read(2) tells it (0) from a drained socket (EAGAIN).
-        continue;
+        if (n === SCRATCH_SIZE) continue; // more may be waiting
+        // A short read drained the socket, unless a FIN came with the data: that
+        // makes no new edge, so the read(2) that tells 0 from EAGAIN must still
+        // happen. It waits for the next turn: by then a request-response peer has
+        // often sent again, and the read finds data instead of EAGAIN.
+        this.queue();
+        return;
       }
       if (n === EAGAIN) { this.park(); return; }
       if (n === 0) { this.gotEOF(); return; }

@@ -6,6 +6,11 @@
 // watches a stop pipe of its own, so close() interrupts it even when the
 // poller's descriptor number is already closed and reused. Use it where
 // libuv's own poll cannot be reached; the loop driver is faster.
+//
+// The thread is never terminated from outside: Node aborts the process when
+// a worker is terminated while it loads a native addon (koffi), so close()
+// only tells it to stop and it leaves on its own; the process's exit waits
+// (briefly, synchronously) for a thread still loading koffi to get past it.
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type { Poller, ReadyCallback } from '../poller/types.ts';
@@ -14,7 +19,9 @@ import { close as closeFd, write } from '../sys/libc.ts';
 import type { Driver } from './loop-driver.ts';
 import { MAX_DRAINS_PER_TURN } from './loop-driver.ts';
 
-const ARMED = 0, STOP = 1;
+const ARMED = 0, STOP = 1, READY = 2;
+/** How long the process's exit waits for a worker still loading koffi. */
+const EXIT_WAIT_MS = 5000;
 const STOP_BYTE = new Uint8Array(1);
 
 // Plain JavaScript so the worker needs no TypeScript loader. struct pollfd is
@@ -24,6 +31,8 @@ const { workerData, parentPort } = require('node:worker_threads');
 const koffi = require(workerData.koffiPath);
 const pollC = koffi.load(null).func('int poll(void *fds, unsigned long nfds, int timeout)');
 const ctl = new Int32Array(workerData.ctl);
+Atomics.store(ctl, ${READY}, 1);
+Atomics.notify(ctl, ${READY});
 const pfd = new DataView(new ArrayBuffer(16));
 pfd.setInt32(0, workerData.fd, true);
 pfd.setInt16(4, 1, true);
@@ -46,9 +55,21 @@ for (;;) {
 }
 `;
 
+// Every poll thread from its start until it has exited, for the process's exit.
+const live = new Set<WorkerDriver>();
+let exitHooked = false;
+function onProcessExit(): void {
+  for (const d of live) d.stopForExit();
+}
+
+/** Poll threads started and not yet exited (a closed driver's thread leaves shortly after). */
+export function pollThreads(): number {
+  return live.size;
+}
+
 export class WorkerDriver implements Driver {
   private readonly worker: Worker;
-  private readonly ctl = new Int32Array(new SharedArrayBuffer(8));
+  private readonly ctl = new Int32Array(new SharedArrayBuffer(12));
   private closed = false;
   private readonly stopRd: number;
   private readonly stopWr: number;
@@ -62,16 +83,25 @@ export class WorkerDriver implements Driver {
       workerData: { fd: poller.fd, stopFd: this.stopRd, ctl: this.ctl.buffer, koffiPath },
     });
     // The stop pipe outlives the thread that polls it.
-    this.worker.once('exit', () => { closeFd(this.stopRd); closeFd(this.stopWr); });
+    this.worker.once('exit', () => { live.delete(this); closeFd(this.stopRd); closeFd(this.stopWr); });
     this.worker.on('message', this.onMessage);
     this.worker.on('error', (e) => { if (!this.closed) this.onError(e); });
     this.worker.unref();
-    // A thread blocked in poll(2) cannot be terminated: wake it before exit.
-    process.once('exit', this.onExit);
+    live.add(this);
+    if (!exitHooked) { exitHooked = true; process.on('exit', onProcessExit); }
     this.arm();
   }
 
-  private readonly onExit = (): void => { this.close(); };
+  /**
+   * @internal The process is exiting and Node will stop this thread: first
+   * wake it out of poll(2) (a thread blocked in the kernel cannot be
+   * stopped), and let it get past loading koffi (being stopped inside a
+   * native addon's loading aborts the process).
+   */
+  stopForExit(): void {
+    this.close();
+    Atomics.wait(this.ctl, READY, 0, EXIT_WAIT_MS);
+  }
 
   private arm(): void {
     Atomics.store(this.ctl, ARMED, 1);
@@ -99,10 +129,8 @@ export class WorkerDriver implements Driver {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    process.removeListener('exit', this.onExit);
     Atomics.store(this.ctl, STOP, 1);
-    write(this.stopWr, STOP_BYTE, 1); // interrupts poll(2)
+    write(this.stopWr, STOP_BYTE, 1); // interrupts poll(2); the thread then returns from its script
     this.arm();
-    void this.worker.terminate();
   }
 }

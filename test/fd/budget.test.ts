@@ -2,11 +2,11 @@
 // are put off, and a turn performs at most BUDGET of them, oldest first.
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
-import { BUDGET, defer, nextTurn, setBudget, spend } from '../../src/fd/budget.ts';
+import { BUDGET, DEFAULT_BUDGET, defer, nextTurn, setBudget, setTimeSlice, spend } from '../../src/fd/budget.ts';
 
 const immediate = (): Promise<void> => new Promise((r) => setImmediate(r));
 
-afterEach(() => { setBudget(128); });
+afterEach(() => { setBudget(DEFAULT_BUDGET); });
 
 test('spend allows BUDGET operations per turn, then asks to yield', async () => {
   setBudget(5);
@@ -34,4 +34,23 @@ test('a turn performs at most BUDGET deferred operations, oldest first; the rest
 
 test('setBudget refuses what is not a positive integer', () => {
   for (const bad of [0, -1, 1.5, NaN]) assert.throws(() => setBudget(bad), RangeError);
+});
+
+test('a turn also ends when its time slice is spent, however few operations ran', async () => {
+  setTimeSlice(1);
+  try {
+    await immediate();
+    let ops = 0;
+    const t0 = performance.now();
+    while (spend()) { ops++; if (performance.now() - t0 > 1000) break; }
+    // BUDGET operations take far less than a second: ending before them, the clock ended it.
+    assert.ok(ops < BUDGET, `${ops} operations before the slice ended`);
+    assert.equal(spend(), false, 'and stays spent until the loop turns');
+    await nextTurn();
+    assert.equal(spend(), true);
+  } finally {
+    setTimeSlice(2);
+  }
+  assert.throws(() => setTimeSlice(0), RangeError);
+  assert.throws(() => setTimeSlice(NaN), RangeError);
 });

@@ -1,8 +1,8 @@
 // Real descriptors for tests: pipes, socketpairs, and the process's fd count.
-import { readdirSync } from 'node:fs';
+import { readdirSync, readlinkSync } from 'node:fs';
 import { C } from '../../src/sys/constants.ts';
 import { nonblockingPipe, setCloseOnExec, setNonblock } from '../../src/sys/descriptors.ts';
-import { close, fcntl, read, write } from '../../src/sys/libc.ts';
+import { close, read, write } from '../../src/sys/libc.ts';
 import { socketpair } from '../../src/sys/socket.ts';
 import { check } from '../../src/sys/syscall-error.ts';
 
@@ -25,13 +25,20 @@ export function openFds(): Set<number> {
 }
 
 /**
- * Descriptors open now that were not open at `before`. A count would be
- * fooled by descriptors of earlier tests that close meanwhile (a worker
- * thread's pipes close when it exits).
+ * Pipes, sockets and anonymous inodes (epoll, eventfd) open now that were
+ * not open at `before`. A count would be fooled by descriptors of earlier
+ * tests that close meanwhile (a worker thread's pipes close when it exits),
+ * and files by a worker thread still loading its modules.
  */
-export function fdsOpenedSince(before: Set<number>): number[] {
-  // fcntl drops the directory descriptor readdir itself had open.
-  return [...openFds()].filter((fd) => !before.has(fd) && fcntl(fd, C.F_GETFD, 0) >= 0);
+export function fdsOpenedSince(before: Set<number>): string[] {
+  const out: string[] = [];
+  for (const fd of openFds()) {
+    if (before.has(fd)) continue;
+    let target: string;
+    try { target = readlinkSync(`/proc/self/fd/${fd}`); } catch { continue; } // readdir's own descriptor, gone
+    if (!target.startsWith('/')) out.push(`${fd} ${target}`);
+  }
+  return out;
 }
 
 export function writeStr(fd: number, s: string): number {

@@ -3,7 +3,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes, randomInt } from 'node:crypto';
-import { setBudget } from '../../src/fd/index.ts';
+import { DEFAULT_BUDGET, setBudget } from '../../src/fd/index.ts';
 import { isClosedError, OpError, type Conn } from '../../src/net/index.ts';
 import { backends, dial, listen, settledWithin, sleep } from './helpers.ts';
 
@@ -64,7 +64,7 @@ for (const { backend, skip, make } of backends) {
         stop = true;
         for (const c of [...dialed, ...accepted, ...busy]) await c.close();
         await Promise.all(loops);
-      } finally { stop = true; setBudget(128); await ln.close(); np.shutdown(); }
+      } finally { stop = true; setBudget(DEFAULT_BUDGET); await ln.close(); np.shutdown(); }
     });
 
     test('#45 accept with a deadline +30 ms times out on time', async () => {
