@@ -13,13 +13,13 @@ interface Job {
 async function workerMain(job: Job): Promise<void> {
   const { listen } = await import('../../src/net/index.ts');
   type Conn = Awaited<ReturnType<Awaited<ReturnType<typeof listen>>['accept']>>;
+  // examples/echo-server.ts's loop.
   const serve = async (conn: Conn): Promise<void> => {
-    const buf = new Uint8Array(64 * 1024);
     try {
       for (;;) {
-        const n = await conn.read(buf);
-        if (n === null) return;
-        await conn.write(buf, 0, n); // writes all of it (Go's Write); offset+length: no subarray per echo
+        const chunk = await conn.readChunk();
+        if (chunk === null) return;
+        await conn.write(chunk);
       }
     } catch {
       // reset by peer: this connection is done

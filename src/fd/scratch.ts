@@ -7,43 +7,57 @@
 // Small chunks are copied into a pool slab, as Node's Buffer pool does:
 // a fresh small typed array lives on V8's heap, and the FFI would have to
 // move it off the heap (a malloc and a copy) the moment it is written out.
+// Larger buffers are taken uninitialised (no memset: a bulk transfer spent
+// a tenth of its time zeroing), so a chunk is never a view into bytes the
+// kernel did not write: the scratch is handed over only when full.
+import { Buffer } from 'node:buffer';
 
 /** The default size, and so the largest chunk a default readChunk() returns. */
 export const SCRATCH_SIZE = 64 * 1024;
-
-let scratch: Uint8Array | null = null;
-
-/** The shared buffer, at least `size` bytes long. Valid until the next takeChunk() that hands it over. */
-export function scratchBuffer(size = SCRATCH_SIZE): Uint8Array {
-  let s = scratch;
-  if (s === null || s.byteLength < size) s = scratch = new Uint8Array(Math.max(size, SCRATCH_SIZE));
-  return s;
-}
 
 /** Bytes per pool slab; chunks up to POOL_MAX bytes are carved from it. */
 export const POOL_SIZE = 16 * 1024;
 const POOL_MAX = POOL_SIZE >>> 2;
 
+let scratch: Uint8Array | null = null;
 let pool: Uint8Array | null = null;
 let poolOffset = 0;
 
+/** size bytes of memory nobody else sees, not zeroed, as a plain Uint8Array. */
+function uninitialized(size: number): Uint8Array {
+  const b = Buffer.allocUnsafeSlow(size);
+  return new Uint8Array(b.buffer, b.byteOffset, size);
+}
+
+/** The shared buffer, at least `size` bytes long. Valid until the next takeChunk() that hands it over. */
+export function scratchBuffer(size = SCRATCH_SIZE): Uint8Array {
+  let s = scratch;
+  if (s === null || s.byteLength < size) s = scratch = uninitialized(Math.max(size, SCRATCH_SIZE));
+  return s;
+}
+
 /**
  * The first n bytes of the scratch buffer as a chunk the caller owns: a
- * copy in a pool slab when it is small (the slab lives as long as any chunk
- * of it), a copy of its own when medium, and the buffer itself when it is
- * at least half full (a new scratch is made on next use), so a bulk
- * transfer copies nothing.
+ * copy in a pool slab when small (the slab lives as long as any chunk of
+ * it), a copy of its own otherwise, and the buffer itself when the read
+ * filled it (a new scratch is made on next use), so a bulk transfer copies
+ * nothing.
  */
 export function takeChunk(n: number): Uint8Array {
   const s = scratch!;
   if (n <= POOL_MAX) {
+    // Zeroed: a chunk's .buffer shows its slab, and stale heap memory must not be in it.
     if (pool === null || poolOffset + n > POOL_SIZE) { pool = new Uint8Array(POOL_SIZE); poolOffset = 0; }
-    const c = new Uint8Array(pool.buffer, poolOffset, n);
+    const c = new Uint8Array(pool.buffer, pool.byteOffset + poolOffset, n);
     c.set(s.subarray(0, n));
     poolOffset = (poolOffset + n + 7) & ~7; // 8-aligned, as Node's pool
     return c;
   }
-  if (n * 2 < s.byteLength) return s.slice(0, n);
+  if (n < s.byteLength) {
+    const c = uninitialized(n);
+    c.set(s.subarray(0, n));
+    return c;
+  }
   scratch = null;
-  return n === s.byteLength ? s : s.subarray(0, n);
+  return s;
 }

@@ -84,8 +84,9 @@ export class DeadlineTimers {
     const start = i;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (h[p]!.when <= t.when) break;
-      h[i] = h[p]!; h[i].index = i;
+      const parent = h[p]!;
+      if (parent.when <= t.when) break;
+      h[i] = parent; parent.index = i;
       i = p;
     }
     h[i] = t; t.index = i;
@@ -98,8 +99,9 @@ export class DeadlineTimers {
       let c = 2 * i + 1;
       if (c >= n) break;
       if (c + 1 < n && h[c + 1]!.when < h[c]!.when) c++;
-      if (h[c]!.when >= t.when) break;
-      h[i] = h[c]!; h[i].index = i;
+      const child = h[c]!;
+      if (child.when >= t.when) break;
+      h[i] = child; child.index = i;
       i = c;
     }
     h[i] = t; t.index = i;
