@@ -16,7 +16,7 @@ import { close as sysClose, read as sysRead, write as sysWrite } from '../sys/li
 import * as sock from '../sys/socket.ts';
 import { SIZEOF_SOCKADDR_STORAGE } from '../sys/sockaddr.ts';
 import { SyscallError } from '../sys/syscall-error.ts';
-import { defer, nextTurn, spend, type Deferred } from './budget.ts';
+import { defer, nextTurn, spend, type Deferred } from '../netpoll/budget.ts';
 import { NoDeadlineError, UnexpectedEOFError, withBytesWritten } from './errors.ts';
 import { CLOSED, FdMutex, LOCKED } from './fd-mutex.ts';
 import { SCRATCH_SIZE, scratchBuffer, takeChunk } from './scratch.ts';

@@ -72,6 +72,24 @@ function runAgain(): void {
   for (const c of list) c.resume();
 }
 
+// Connections whose last read was short: read once more when the drain that
+// served them is over (a microtask), not straight away. A short read during
+// that pass waits for the next loop turn instead.
+let confirm: ServeConn[] = [];
+let confirmArmed = false;
+let confirming = false;
+function runConfirm(): void {
+  confirmArmed = false;
+  const list = confirm;
+  confirm = [];
+  confirming = true;
+  try {
+    for (const c of list) c.resume();
+  } finally {
+    confirming = false;
+  }
+}
+
 /** Rethrows outside any promise chain: a throwing handler with no onError is an uncaught exception, as in node:net. */
 function rethrow(e: unknown): void {
   queueMicrotask(() => { throw e; });
@@ -246,9 +264,13 @@ export class ServeConn implements Parker {
         if (n === SCRATCH_SIZE) continue; // more may be waiting
         // A short read drained the socket, unless a FIN came with the data: that
         // makes no new edge, so the read(2) that tells 0 from EAGAIN must still
-        // happen. It waits for the next turn: by then a request-response peer has
-        // often sent again, and the read finds data instead of EAGAIN.
-        this.queue();
+        // happen. It waits until the rest of this drain is served: by then a busy
+        // request-response peer has often sent again, and the read finds data
+        // instead of EAGAIN; at low load it costs no extra loop turn.
+        if (confirming) { this.queue(); return; }
+        this.st |= QUEUED;
+        confirm.push(this);
+        if (!confirmArmed) { confirmArmed = true; queueMicrotask(runConfirm); }
         return;
       }
       if (n === EAGAIN) { this.park(); return; }

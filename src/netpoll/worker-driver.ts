@@ -16,8 +16,8 @@ import { Worker } from 'node:worker_threads';
 import type { Poller, ReadyCallback } from '../poller/types.ts';
 import { nonblockingPipe } from '../sys/descriptors.ts';
 import { close as closeFd, write } from '../sys/libc.ts';
+import { drain } from './drain.ts';
 import type { Driver } from './loop-driver.ts';
-import { MAX_DRAINS_PER_TURN } from './loop-driver.ts';
 
 const ARMED = 0, STOP = 1, READY = 2;
 /** How long the process's exit waits for a worker still loading koffi. */
@@ -112,10 +112,7 @@ export class WorkerDriver implements Driver {
     if (this.closed) return;
     if (errno !== 0) { this.onError(new Error(`netpoll: the poll worker failed with errno ${errno}`)); return; }
     try {
-      // The worker blocked for us: this poll counts as the blocking one.
-      for (let i = 0; i < MAX_DRAINS_PER_TURN; i++) {
-        if (this.poller.poll(0, this.onReady, true) < this.poller.batch - 1) break;
-      }
+      drain(this.poller, this.onReady);
     } catch (e) {
       this.onError(e);
       return;

@@ -1,15 +1,19 @@
-// Fairness on Node's loop. A chain of reads and writes that all complete at
-// once is a chain of microtasks: the loop never turns, so timers, accepts
-// and the poller's own readiness callback starve. Go's scheduler preempts a
-// goroutine after a time slice; here an operation counts against the slice
-// of the current loop turn, and once the turn has run for SLICE_MS (or
-// BUDGET operations) the next ones are put off to a later turn: either as a
-// deferred operation the turn performs (read and write: a pending promise
-// and a record the FD reuses, no async frame), or by awaiting nextTurn().
-// A turn performs deferred operations, oldest first, only until its own
-// slice is spent, so one turn stays short however many connections are
-// busy: timers fire about on time. A time slice rather than a count: under
-// load nearly every operation would otherwise take the slower deferred path.
+// Fairness on Node's loop (Go's preemption after a time slice). A chain of
+// reads and writes that all complete at once is a chain of microtasks: the
+// loop never turns, so timers, accepts and the poller's own readiness
+// callback starve. Here each operation counts against the slice of the
+// current loop turn; once the turn has run for SLICE_MS (or BUDGET
+// operations) the next ones are put off to a later turn: as a deferred
+// operation the turn performs (read and write: a pending promise and a
+// record the FD reuses, no async frame), or by awaiting nextTurn(). A turn
+// performs deferred operations, oldest first, only until its own slice is
+// spent, so one turn stays short however many connections are busy.
+//
+// A slice starts when the drivers drain the poller (every readiness
+// callback is a loop turn) and when deferred work runs. Nothing is
+// scheduled while the slice lasts: an echo at low load costs no extra loop
+// iteration. Operations started from elsewhere (a timer callback) after a
+// long quiet spell may find an old slice and be put off by one turn.
 
 /** Milliseconds of operations per loop turn before they yield (tuned on the echo bench). */
 export let SLICE_MS = 2;
@@ -22,7 +26,7 @@ const CLOCK_EVERY = 16;
 const now: () => number = performance.now.bind(performance);
 
 let spent = 0;
-let turnStart = 0;
+let turnStart = now();
 let exhausted = false;
 let armed = false;
 let turn: Promise<void> | null = null;
@@ -37,13 +41,16 @@ export interface Deferred {
 let queue: Deferred[] = [];
 let head = 0;
 
-/** A new slice starts with the first operation after a loop turn. */
+/** The loop turned: a new slice. Called by the drivers before each drain. */
+export function newTurn(): void {
+  spent = 0;
+  exhausted = false;
+  turnStart = now();
+}
+
 function arm(): void {
   if (!armed) {
     armed = true;
-    spent = 0;
-    exhausted = false;
-    turnStart = now();
     setImmediate(onTurn);
   }
 }
@@ -61,12 +68,11 @@ function charge(): boolean {
 
 function onTurn(): void {
   armed = false;
+  newTurn();
   const r = resolveTurn;
   turn = null;
   resolveTurn = null;
   if (r) r();
-  if (head === queue.length) return;
-  arm();
   const q = queue;
   while (head < q.length && charge()) {
     const d = q[head]!;
@@ -75,15 +81,13 @@ function onTurn(): void {
   }
   if (head === q.length) { q.length = 0; head = 0; return; }
   if (head >= 1024) { queue = q.slice(head); head = 0; }
+  arm();
 }
 
 /** Performs d on a later loop turn (check phase), in FIFO order with the other deferred operations. */
 export function defer(d: Deferred): void {
   queue.push(d);
-  if (!armed) {
-    armed = true;
-    setImmediate(onTurn);
-  }
+  arm();
 }
 
 /**
@@ -91,7 +95,6 @@ export function defer(d: Deferred): void {
  * slice is spent; defer the operation or await nextTurn() first.
  */
 export function spend(): boolean {
-  arm();
   return charge();
 }
 
@@ -99,10 +102,7 @@ export function spend(): boolean {
 export function nextTurn(): Promise<void> {
   if (turn === null) {
     turn = new Promise<void>((resolve) => { resolveTurn = resolve; });
-    if (!armed) {
-      armed = true;
-      setImmediate(onTurn);
-    }
+    arm();
   }
   return turn;
 }

@@ -1,8 +1,8 @@
-// The fairness budget (budget.ts): operations beyond BUDGET in one loop turn
-// are put off, and a turn performs at most BUDGET of them, oldest first.
+// The fairness budget (budget.ts): operations beyond a turn's slice are put
+// off, and a turn performs deferred ones only within its own slice, oldest first.
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
-import { BUDGET, DEFAULT_BUDGET, defer, nextTurn, setBudget, setTimeSlice, spend } from '../../src/fd/budget.ts';
+import { BUDGET, DEFAULT_BUDGET, defer, newTurn, nextTurn, setBudget, setTimeSlice, spend } from '../../src/netpoll/budget.ts';
 
 const immediate = (): Promise<void> => new Promise((r) => setImmediate(r));
 
@@ -10,7 +10,7 @@ afterEach(() => { setBudget(DEFAULT_BUDGET); });
 
 test('spend allows BUDGET operations per turn, then asks to yield', async () => {
   setBudget(5);
-  await immediate();
+  await nextTurn();
   const got: boolean[] = [];
   for (let i = 0; i < 7; i++) got.push(spend());
   assert.deepEqual(got, [true, true, true, true, true, false, false]);
@@ -20,7 +20,7 @@ test('spend allows BUDGET operations per turn, then asks to yield', async () => 
 
 test('a turn performs at most BUDGET deferred operations, oldest first; the rest follow on later turns', async () => {
   setBudget(4);
-  await immediate();
+  await nextTurn();
   const ran: number[][] = [];
   let turn = -1;
   const ticker = (): void => { turn++; ran[turn] = []; if (turn < 5) setImmediate(ticker); };
@@ -39,7 +39,7 @@ test('setBudget refuses what is not a positive integer', () => {
 test('a turn also ends when its time slice is spent, however few operations ran', async () => {
   setTimeSlice(1);
   try {
-    await immediate();
+    await nextTurn();
     let ops = 0;
     const t0 = performance.now();
     while (spend()) { ops++; if (performance.now() - t0 > 1000) break; }
@@ -53,4 +53,12 @@ test('a turn also ends when its time slice is spent, however few operations ran'
   }
   assert.throws(() => setTimeSlice(0), RangeError);
   assert.throws(() => setTimeSlice(NaN), RangeError);
+});
+
+test('a drain starts a new slice: the operations it resumes run at once, without a scheduled turn', async () => {
+  setBudget(2);
+  await nextTurn();
+  assert.deepEqual([spend(), spend(), spend()], [true, true, false]);
+  newTurn(); // what drain() does before each readiness batch
+  assert.equal(spend(), true);
 });

@@ -1,0 +1,18 @@
+// One readiness callback's work, shared by both drivers: a new fairness
+// slice, then poll(0) in bounded batches. libuv (or the worker) watches the
+// poller's descriptor level-triggered, so whatever a bounded drain leaves
+// behind is handed over again on the next loop turn.
+import type { Poller, ReadyCallback } from '../poller/types.ts';
+import { newTurn } from './budget.ts';
+
+/** At most this many poll(0) calls per loop turn, so timers and I/O keep their turn. */
+export const MAX_DRAINS_PER_TURN = 8;
+
+/** Drains what the kernel has; the caller already waited for it, so this counts as the blocking poll. */
+export function drain(poller: Poller, onReady: ReadyCallback): void {
+  newTurn();
+  for (let i = 0; i < MAX_DRAINS_PER_TURN; i++) {
+    // A short batch means the kernel had nothing more (a wake-up is not counted).
+    if (poller.poll(0, onReady, true) < poller.batch - 1) break;
+  }
+}
