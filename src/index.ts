@@ -5,7 +5,7 @@ export { listen, dial, Conn, Listener, Addr, AddrError, UnknownNetworkError, OpE
   type ListenOptions, type DialOptions, type Network, type DuplexIO, type StreamOptions, type WebStreams } from './net/index.ts';
 export { FD, type WriteError } from './fd/index.ts';
 export { Netpoll, PollDesc, NetClosingError, DeadlineExceededError, NotPollableError, DoubleWaitError,
-  type NetpollOptions, type DeadlineInput } from './netpoll/index.ts';
+  type NetpollOptions, type DeadlineInput, type Parker } from './netpoll/index.ts';
 export { createPoller, wakerFrom, PollerShutdownError, type Poller, type Mode, type Backend,
   type WakerHandle, type Waker } from './poller/index.ts';
 export { SyscallError } from './sys/syscall-error.ts';

@@ -22,7 +22,8 @@ export class UnexpectedEOFError extends Error {
 /** An error from write or writev, with the bytes that went out before it. */
 export type WriteError = Error & { bytesWritten: number };
 
+/** Tags e with the bytes written; a frozen or sealed value (an abort reason, say) is left as it is. */
 export function withBytesWritten(e: unknown, n: number): unknown {
-  if (e !== null && typeof e === 'object') (e as { bytesWritten?: number }).bytesWritten = n;
+  if (e !== null && typeof e === 'object' && Object.isExtensible(e)) (e as { bytesWritten?: number }).bytesWritten = n;
   return e;
 }

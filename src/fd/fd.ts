@@ -19,7 +19,7 @@ import { SyscallError } from '../sys/syscall-error.ts';
 import { defer, nextTurn, spend, type Deferred } from '../netpoll/budget.ts';
 import { NoDeadlineError, UnexpectedEOFError, withBytesWritten } from './errors.ts';
 import { CLOSED, FdMutex, LOCKED } from './fd-mutex.ts';
-import { SCRATCH_SIZE, scratchBuffer, takeChunk } from './scratch.ts';
+import { MAX_CHUNK, SCRATCH_SIZE, scratchBuffer, takeChunk } from './scratch.ts';
 
 /** Go's maxRW: stream reads and writes move at most 1 GiB per syscall. */
 export const MAX_RW = 1 << 30;
@@ -141,15 +141,16 @@ export class FD {
   }
 
   /**
-   * Waits until data is there, then reads at most maxBytes of it into a
-   * buffer made for this call: an idle FD holds no buffer while it waits.
-   * Resolves with the chunk (yours to keep), or null at end of stream.
+   * Waits until data is there, then reads at most maxBytes of it (and at
+   * most MAX_CHUNK) into a buffer made for this call: an idle FD holds no
+   * buffer while it waits. Resolves with the chunk (yours to keep), or null
+   * at end of stream.
    */
   readChunk(maxBytes = SCRATCH_SIZE, signal?: AbortSignal): Promise<Uint8Array | null> {
     if (!Number.isInteger(maxBytes) || maxBytes < 1 || maxBytes > MAX_RW) {
       return Promise.reject(new RangeError(`netpoll: maxBytes must be an integer from 1 to ${MAX_RW}, got ${String(maxBytes)}`));
     }
-    return this.startRead(null, 0, maxBytes, true, signal) as Promise<Uint8Array | null>;
+    return this.startRead(null, 0, Math.min(maxBytes, MAX_CHUNK), true, signal) as Promise<Uint8Array | null>;
   }
 
   private startRead(buf: Uint8Array | null, offset: number, length: number, chunk: boolean,
@@ -178,6 +179,8 @@ export class FD {
   /** Holds the read lock; every path releases it before the promise settles. */
   private readLocked(buf: Uint8Array | null, offset: number, length: number, chunk: boolean,
                      signal: AbortSignal | undefined): Promise<number | Uint8Array | null> {
+    // Aborted while queued for the lock (the abort itself may have handed it over).
+    if (signal !== undefined && signal.aborted) { this.readUnlock(); return Promise.reject(signal.reason); }
     // Go: a zero-length read succeeds at once, before pollReset and its deadline check.
     if (length === 0) { this.readUnlock(); return ZERO; }
     const pd = this.pd;
@@ -219,15 +222,19 @@ export class FD {
   }
 
   /**
-   * @internal From the op: a deferred read's turn came, or the poller said
-   * readable. Retries read(2); parks again on EAGAIN.
+   * @internal From the op: the poller said readable (afterWait: Go retries
+   * the system call at once, whatever error bits came with the edge), or a
+   * deferred read's turn came (it starts as a new read: Go's pollReset).
+   * Retries read(2); parks again on EAGAIN.
    */
-  readAgain(op: ReadOp): void {
+  readAgain(op: ReadOp, afterWait: boolean): void {
     const pd = this.pd;
-    if (pd !== null) {
+    if (pd !== null && !afterWait) {
       if (pd.hasErr('r')) { this.readFailed(op, pd.checkErr('r')!); return; }
       pd.reset('r'); // an edge from before this try is stale: the try itself tells
     }
+    // The caller's buffer may have been detached or shrunk while the read waited.
+    if (op.buf !== null && !inRange(op.buf, op.offset, op.length)) { this.readFailed(op, movedBuffer()); return; }
     const n = this.readOnce(op.buf, op.offset, op.length);
     if (n >= 0) {
       const v = n === 0 && (this.flags & EOF_ON_ZERO) !== 0 ? null : op.chunk ? takeChunk(n) : n;
@@ -249,7 +256,7 @@ export class FD {
       this.readFailed(op, e);
       return;
     }
-    if (ready) this.readAgain(op);
+    if (ready) this.readAgain(op, true);
     else op.watch();
   }
 
@@ -316,6 +323,7 @@ export class FD {
   }
 
   private writeLocked(buf: Uint8Array, offset: number, length: number, signal: AbortSignal | undefined): Promise<number> {
+    if (signal !== undefined && signal.aborted) { this.writeUnlock(); return this.fail('write', withBytesWritten(signal.reason, 0), signal); }
     const pd = this.pd;
     if (pd !== null && pd.hasErr('w')) {
       const e = pd.checkErr('w')!;
@@ -354,13 +362,14 @@ export class FD {
     return op;
   }
 
-  /** @internal From the op: its deferred turn came, or the poller said writable. Writes on; parks again on EAGAIN. */
-  writeAgain(op: WriteOp): void {
+  /** @internal From the op, as readAgain: the poller said writable, or its deferred turn came. Writes on; parks again on EAGAIN. */
+  writeAgain(op: WriteOp, afterWait: boolean): void {
     const pd = this.pd;
-    if (pd !== null) {
+    if (pd !== null && !afterWait) {
       if (pd.hasErr('w')) { this.writeFailed(op, pd.checkErr('w')!); return; }
       pd.reset('w');
     }
+    if (!inRange(op.buf!, op.offset, op.length)) { this.writeFailed(op, movedBuffer()); return; }
     const nn = op.nn = this.writeSome(op.buf!, op.offset, op.length, op.nn);
     const stop = this.wstop;
     if (stop === 0) {
@@ -381,7 +390,7 @@ export class FD {
       this.writeFailed(op, e);
       return;
     }
-    if (ready) this.writeAgain(op);
+    if (ready) this.writeAgain(op, true);
     else op.watch();
   }
 
@@ -738,6 +747,9 @@ abstract class Op<T> implements Parker, Deferred {
     }
   }
 
+  /** Not settled yet. */
+  get active(): boolean { return this.reject !== NOOP; }
+
   /** Clears the op for reuse; returns the resolver, to call after unlocking. */
   settle(): (v: T) => void {
     const r = this.resolve;
@@ -766,12 +778,22 @@ abstract class Op<T> implements Parker, Deferred {
   abstract handleEvent(): void;
 }
 
+// The callbacks run inside the poller's drain or the budget's turn: a throw
+// there (a bug, or a buffer the FFI refuses) fails this op, never the drain.
 class ReadOp extends Op<number | Uint8Array | null> {
   chunk = false;
 
-  runDeferred(): void { if (!this.abandoned) this.fd.readAgain(this); }
-  pdReady(): void { this.fd.readAgain(this); }
+  runDeferred(): void { if (!this.abandoned) this.retry(false); }
+  pdReady(): void { this.retry(true); }
   pdFail(_mode: 'r' | 'w', err: Error): void { this.fd.readFailed(this, err); }
+
+  private retry(afterWait: boolean): void {
+    try {
+      this.fd.readAgain(this, afterWait);
+    } catch (e) {
+      if (this.active) this.fd.readFailed(this, e);
+    }
+  }
 
   handleEvent(): void {
     const reason: unknown = this.signal!.reason;
@@ -785,15 +807,27 @@ class WriteOp extends Op<number> {
   /** Bytes written so far. */
   nn = 0;
 
-  runDeferred(): void { if (!this.abandoned) this.fd.writeAgain(this); }
-  pdReady(): void { this.fd.writeAgain(this); }
+  runDeferred(): void { if (!this.abandoned) this.retry(false); }
+  pdReady(): void { this.retry(true); }
   pdFail(_mode: 'r' | 'w', err: Error): void { this.fd.writeFailed(this, err); }
+
+  private retry(afterWait: boolean): void {
+    try {
+      this.fd.writeAgain(this, afterWait);
+    } catch (e) {
+      if (this.active) this.fd.writeFailed(this, e);
+    }
+  }
 
   handleEvent(): void {
     const reason: unknown = this.signal!.reason;
     if (!this.fd.unparkWrite(this)) this.abandoned = true;
     this.fd.writeFailed(this, reason);
   }
+}
+
+function movedBuffer(): RangeError {
+  return new RangeError('netpoll: the buffer was detached or shrunk while the operation waited');
 }
 
 function writeError(stop: number): Error {

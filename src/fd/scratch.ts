@@ -14,6 +14,8 @@ import { Buffer } from 'node:buffer';
 
 /** The default size, and so the largest chunk a default readChunk() returns. */
 export const SCRATCH_SIZE = 64 * 1024;
+/** The largest chunk one readChunk() returns, whatever it asks: the scratch never grows past it. */
+export const MAX_CHUNK = 1 << 20;
 
 /** Bytes per pool slab; chunks up to POOL_MAX bytes are carved from it. */
 export const POOL_SIZE = 16 * 1024;

@@ -6,7 +6,7 @@
 // other connection can overwrite the bytes (the crossing an async loop over
 // a shared buffer suffers). Writes go to the kernel at once; only what it
 // did not take is copied and queued until the socket drains.
-import { SCRATCH_SIZE, scratchBuffer } from '../fd/scratch.ts';
+import { SCRATCH_SIZE } from '../fd/scratch.ts';
 import type { Netpoll, Parker, PollDesc } from '../netpoll/index.ts';
 import type { DeadlineInput } from '../netpoll/deadline.ts';
 import { NetClosingError } from '../netpoll/errors.ts';
@@ -54,6 +54,11 @@ export interface ServeContext {
 }
 
 export { SCRATCH_SIZE };
+
+// serve()'s own read buffer, zeroed, never handed over. Not readChunk()'s
+// scratch: a handler may call readChunk() on another connection while its
+// chunk is still in use.
+let readBuf: Uint8Array | null = null;
 /** read(2)s one connection may do per readiness before the others get a turn. */
 export const MAX_READS = 16;
 
@@ -249,7 +254,7 @@ export class ServeConn implements Parker {
 
   /** Reads until the socket is drained, the budget is spent or the handler stops it. */
   private pump(): void {
-    const buf = scratchBuffer();
+    const buf = readBuf ??= new Uint8Array(SCRATCH_SIZE);
     const ctx = this.ctx, h = ctx.h;
     for (let i = 0; i < MAX_READS; i++) {
       let n: number;

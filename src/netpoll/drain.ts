@@ -14,5 +14,6 @@ export function drain(poller: Poller, onReady: ReadyCallback): void {
   for (let i = 0; i < MAX_DRAINS_PER_TURN; i++) {
     // A short batch means the kernel had nothing more (a wake-up is not counted).
     if (poller.poll(0, onReady, true) < poller.batch - 1) break;
+    if (poller.closed) break; // a handler shut the Netpoll down mid-batch
   }
 }

@@ -83,7 +83,12 @@ export class WorkerDriver implements Driver {
       workerData: { fd: poller.fd, stopFd: this.stopRd, ctl: this.ctl.buffer, koffiPath },
     });
     // The stop pipe outlives the thread that polls it.
-    this.worker.once('exit', () => { live.delete(this); closeFd(this.stopRd); closeFd(this.stopWr); });
+    this.worker.once('exit', () => {
+      live.delete(this);
+      Atomics.store(this.ctl, READY, 1); // a thread that died loading koffi: nobody to wait for
+      closeFd(this.stopRd);
+      closeFd(this.stopWr);
+    });
     this.worker.on('message', this.onMessage);
     this.worker.on('error', (e) => { if (!this.closed) this.onError(e); });
     this.worker.unref();

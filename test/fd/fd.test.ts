@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { DEFAULT_BUDGET, FD, MAX_RW, NoDeadlineError, rwChunk, setBudget } from '../../src/fd/index.ts';
-import { DeadlineExceededError, NetClosingError, Netpoll } from '../../src/netpoll/index.ts';
+import { DeadlineExceededError, NetClosingError, Netpoll, NotPollableError } from '../../src/netpoll/index.ts';
+import { tokenOf } from '../../src/netpoll/poll-cache.ts';
 import { C } from '../../src/sys/constants.ts';
 import { nonblockingPipe } from '../../src/sys/descriptors.ts';
 import { write as sysWrite } from '../../src/sys/libc.ts';
@@ -502,6 +503,68 @@ for (const backend of backends) {
       } finally {
         setBudget(DEFAULT_BUDGET);
       }
+    });
+
+    test('a buffer detached while its read waits fails that read only; the Netpoll and the FD go on', async () => {
+      const [a, b] = pair();
+      const [c, d] = pair();
+      const bystander = c.read(new Uint8Array(8));
+      const ab = new ArrayBuffer(64);
+      const r = a.read(new Uint8Array(ab), 8, 16);
+      await sleep(5);
+      structuredClone(ab, { transfer: [ab] }); // detaches ab
+      await b.write(new TextEncoder().encode('hello'));
+      await assert.rejects(r, RangeError);
+      assert.equal(np.closed, false);
+      await d.write(new Uint8Array([1, 2]));
+      assert.equal(await bystander, 2);
+      assert.equal(await a.read(new Uint8Array(8)), 5, 'the bytes are still there for the next read');
+    });
+
+    test('one signal aborts a parked operation and the ones queued behind it on the lock', async () => {
+      const [a] = pair();
+      const [, d] = pair();
+      const ac = new AbortController();
+      const w1 = a.write(new Uint8Array(8 << 20), 0, 8 << 20, ac.signal); // parks: nobody reads the peer
+      const w2 = a.write(new Uint8Array(1 << 20), 0, 1 << 20, ac.signal); // queued on the write lock
+      const r1 = d.read(new Uint8Array(4), 0, 4, ac.signal);
+      const r2 = d.read(new Uint8Array(4), 0, 4, ac.signal);
+      await sleep(10);
+      ac.abort(new Error('cancel all'));
+      for (const p of [w1, w2, r1, r2]) await assert.rejects(p, /cancel all/);
+      // A frozen reason cannot carry bytesWritten; it is passed on as it is.
+      const ac2 = new AbortController();
+      const w3 = a.write(new Uint8Array(1 << 20), 0, 1 << 20, ac2.signal);
+      await sleep(5);
+      const frozen = Object.freeze(new Error('frozen'));
+      ac2.abort(frozen);
+      await assert.rejects(w3, (e) => e === frozen);
+    });
+
+    test('readChunk: a huge maxBytes neither fails nor keeps a huge buffer alive', async () => {
+      const [a, b] = pair();
+      const before = process.memoryUsage().arrayBuffers;
+      await a.write(new Uint8Array(5).fill(1));
+      const c = await b.readChunk(512 << 20);
+      assert.equal(c!.length, 5);
+      assert.ok(process.memoryUsage().arrayBuffers - before < 4 << 20, 'at most MAX_CHUNK (1 MiB) of scratch');
+    });
+
+    test('#13 a parked read woken by a pure error event still retries read(2); the next operation fails', async () => {
+      const [a, b] = pair();
+      const r = a.read(new Uint8Array(16));
+      await sleep(5);
+      await b.write(new Uint8Array(5));
+      await sleep(5); // the real edge came and went: the read has its data
+      assert.equal(await r, 5);
+      const r2 = a.read(new Uint8Array(16));
+      await sleep(5);
+      await b.write(new Uint8Array(3));
+      // What the kernel would report as EPOLLERR / EV_ERROR for this descriptor.
+      const pd = (a as unknown as { pd: { slot: number; fdseq: number } }).pd;
+      np.deliver(tokenOf(pd.slot, pd.fdseq), 'r', true);
+      assert.equal(await r2, 3, 'Go retries the system call after a wake-up, whatever came with it');
+      await assert.rejects(a.read(new Uint8Array(1)), NotPollableError);
     });
 
     test('waitRead and waitWrite report readiness without consuming data', async () => {

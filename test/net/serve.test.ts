@@ -6,8 +6,10 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { isClosedError, OpError, serve, type Conn, type ServeConn, type ServeHandler } from '../../src/net/index.ts';
+import { FD } from '../../src/fd/index.ts';
 import type { Netpoll } from '../../src/netpoll/index.ts';
-import { fdsOpenedSince, openFds } from '../helpers/fds.ts';
+import { close as closeRaw, write } from '../../src/sys/libc.ts';
+import { fdsOpenedSince, openFds, socketPair } from '../helpers/fds.ts';
 import { backends, dial, listen, settledWithin, sleep } from './helpers.ts';
 
 const echoHandler: ServeHandler = { onData(c, chunk) { c.write(chunk); } };
@@ -324,6 +326,59 @@ for (const { backend, skip, make } of backends) {
       assert.notEqual(await settledWithin(served, 1000), 'pending');
       await assert.rejects(serve(ln2, {} as ServeHandler), TypeError);
       np.shutdown();
+    });
+
+    test('a handler may readChunk() another connection: its own chunk stays intact', async () => {
+      const np = make();
+      const [p, q] = socketPair();
+      const other = new FD(q, { netpoll: np });
+      write(p, new Uint8Array(65536).fill(0x59), 65536); // 'Y' waiting on the other descriptor
+      let seen = '';
+      let got: Promise<Uint8Array | null> | null = null;
+      await withServer(np, {
+        onData(_c, chunk) {
+          if (got !== null) return;
+          const before = chunk[0];
+          got = other.readChunk(); // reads at once: the data is there
+          seen = `${before}->${chunk[0]}`;
+        },
+      }, {}, async (addr) => {
+        const c = await dial('tcp', addr, { netpoll: np });
+        await c.write(new Uint8Array(256 * 1024).fill(0x58)); // 'X'
+        for (let i = 0; i < 100 && got === null; i++) await sleep(5);
+        assert.equal(seen, '88->88');
+        const ch = (await got)!;
+        assert.ok(ch.length > 0 && ch.every((x) => x === 0x59), 'the other connection got its own bytes');
+        await c.close();
+      });
+      await other.close();
+      closeRaw(p);
+      np.shutdown();
+    });
+
+    test('a handler that shuts the Netpoll down mid-drain ends serving without a poller failure', async () => {
+      const np = make();
+      const np2 = make();
+      const warnings: string[] = [];
+      const onWarning = (w: Error): void => { warnings.push(w.message); };
+      process.on('warning', onWarning);
+      try {
+        const ln = await listen('tcp', '127.0.0.1:0', { netpoll: np });
+        let calls = 0;
+        const served = serve(ln, { onData() { if (calls++ === 0) np.shutdown(); }, onError() {} }).catch(() => {});
+        const clients = await Promise.all(Array.from({ length: 200 }, () => dial('tcp', String(ln.addr), { netpoll: np2 })));
+        await sleep(50);
+        await Promise.all(clients.map((c) => c.write(new Uint8Array(1))));
+        for (let i = 0; i < 100 && !np.closed; i++) await sleep(5);
+        await sleep(20);
+        assert.equal(np.closed, true);
+        assert.deepEqual(warnings.filter((w) => w.includes('poller failed')), []);
+        for (const c of clients) await c.close();
+        await served;
+      } finally {
+        process.off('warning', onWarning);
+        np2.shutdown();
+      }
     });
 
     test('a closed connection refuses deadlines with the closed error', async () => {
