@@ -8,7 +8,7 @@
 // the system call from its readiness callback and settles the one pending
 // promise. Between operations an FD holds no promise, no closure and no
 // buffer of its own.
-import { Netpoll, NetClosingError, NotPollableError, type Parker, type PollDesc } from '../netpoll/index.ts';
+import { Netpoll, NetClosingError, NotPollableError, type PollDesc } from '../netpoll/index.ts';
 import type { DeadlineInput } from '../netpoll/deadline.ts';
 import { checkFd, checkRange } from '../sys/bounds.ts';
 import { C } from '../sys/constants.ts';
@@ -16,9 +16,10 @@ import { close as sysClose, read as sysRead, write as sysWrite } from '../sys/li
 import * as sock from '../sys/socket.ts';
 import { SIZEOF_SOCKADDR_STORAGE } from '../sys/sockaddr.ts';
 import { SyscallError } from '../sys/syscall-error.ts';
-import { defer, nextTurn, spend, type Deferred } from '../netpoll/budget.ts';
+import { defer, nextTurn, spend } from '../netpoll/budget.ts';
 import { NoDeadlineError, UnexpectedEOFError, withBytesWritten } from './errors.ts';
 import { CLOSED, FdMutex, LOCKED } from './fd-mutex.ts';
+import { ReadOp, WriteOp, type OpHost } from './ops.ts';
 import { MAX_CHUNK, SCRATCH_SIZE, scratchBuffer, takeChunk } from './scratch.ts';
 
 /** Go's maxRW: stream reads and writes move at most 1 GiB per syscall. */
@@ -78,7 +79,7 @@ export interface ErrorWrapper {
 
 type Shut = 'r' | 'w' | 'rw';
 
-export class FD {
+export class FD implements OpHost {
   private fd: number;
   private pd: PollDesc | null;
   private np: Netpoll | null;
@@ -701,128 +702,6 @@ export class FD {
     this.closeWait = null;
     if (w !== null) queueMicrotask(w.resolve);
     return r < 0 ? new SyscallError('close', -r) : null;
-  }
-}
-
-// A promise's resolving functions without a closure per promise: the
-// executor runs synchronously inside `new Promise`, and they are read at once.
-let capturedResolve: (v: never) => void = () => undefined;
-let capturedReject: (e: unknown) => void = () => undefined;
-function capture(resolve: (v: never) => void, reject: (e: unknown) => void): void {
-  capturedResolve = resolve;
-  capturedReject = reject;
-}
-const NOOP = (): void => undefined;
-
-/**
- * What one read or write in flight needs once it leaves the synchronous
- * path: its arguments, its promise's resolvers and its abort listener. It
- * is the Parker on the PollDesc and the Deferred in the budget queue.
- */
-abstract class Op<T> implements Parker, Deferred {
-  buf: Uint8Array | null = null;
-  offset = 0;
-  length = 0;
-  signal: AbortSignal | undefined = undefined;
-  private resolve: (v: T) => void = NOOP;
-  private reject: (e: unknown) => void = NOOP;
-  private watching = false;
-  /** Failed by an abort while queued for the budget: the queue entry is skipped. */
-  protected abandoned = false;
-  constructor(protected readonly fd: FD) {}
-
-  /** The pending promise this op settles. */
-  promise(): Promise<T> {
-    const p = new Promise<T>(capture);
-    this.resolve = capturedResolve as (v: T) => void;
-    this.reject = capturedReject;
-    return p;
-  }
-
-  /** Listens for the signal's abort while parked or queued (an EventListener object: no closure). */
-  watch(): void {
-    if (this.signal !== undefined && !this.watching) {
-      this.watching = true;
-      this.signal.addEventListener('abort', this, { once: true });
-    }
-  }
-
-  /** Not settled yet. */
-  get active(): boolean { return this.reject !== NOOP; }
-
-  /** Clears the op for reuse; returns the resolver, to call after unlocking. */
-  settle(): (v: T) => void {
-    const r = this.resolve;
-    this.clear();
-    return r;
-  }
-
-  settleReject(): (e: unknown) => void {
-    const r = this.reject;
-    this.clear();
-    return r;
-  }
-
-  private clear(): void {
-    if (this.watching) { this.signal!.removeEventListener('abort', this); this.watching = false; }
-    this.signal = undefined;
-    this.buf = null;
-    this.resolve = NOOP;
-    this.reject = NOOP;
-  }
-
-  abstract runDeferred(): void;
-  abstract pdReady(): void;
-  abstract pdFail(mode: 'r' | 'w', err: Error): void;
-  /** The signal aborted. */
-  abstract handleEvent(): void;
-}
-
-// The callbacks run inside the poller's drain or the budget's turn: a throw
-// there (a bug, or a buffer the FFI refuses) fails this op, never the drain.
-class ReadOp extends Op<number | Uint8Array | null> {
-  chunk = false;
-
-  runDeferred(): void { if (!this.abandoned) this.retry(false); }
-  pdReady(): void { this.retry(true); }
-  pdFail(_mode: 'r' | 'w', err: Error): void { this.fd.readFailed(this, err); }
-
-  private retry(afterWait: boolean): void {
-    try {
-      this.fd.readAgain(this, afterWait);
-    } catch (e) {
-      if (this.active) this.fd.readFailed(this, e);
-    }
-  }
-
-  handleEvent(): void {
-    const reason: unknown = this.signal!.reason;
-    // Parked: take it back. Otherwise it waits in the budget queue (a signalled op has a record of its own).
-    if (!this.fd.unparkRead(this)) this.abandoned = true;
-    this.fd.readFailed(this, reason);
-  }
-}
-
-class WriteOp extends Op<number> {
-  /** Bytes written so far. */
-  nn = 0;
-
-  runDeferred(): void { if (!this.abandoned) this.retry(false); }
-  pdReady(): void { this.retry(true); }
-  pdFail(_mode: 'r' | 'w', err: Error): void { this.fd.writeFailed(this, err); }
-
-  private retry(afterWait: boolean): void {
-    try {
-      this.fd.writeAgain(this, afterWait);
-    } catch (e) {
-      if (this.active) this.fd.writeFailed(this, e);
-    }
-  }
-
-  handleEvent(): void {
-    const reason: unknown = this.signal!.reason;
-    if (!this.fd.unparkWrite(this)) this.abandoned = true;
-    this.fd.writeFailed(this, reason);
   }
 }
 
