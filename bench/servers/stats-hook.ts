@@ -42,6 +42,8 @@ function install(): void {
         // Two passes: the first may only queue finalizers/weak callbacks.
         maybeGc();
         maybeGc();
+        // The pause is ours, not the server's: the next tick measures from here.
+        last = performance.now();
       }
       const mem = process.memoryUsage();
       const sorted = samples.sort((a, b) => a - b);

@@ -26,7 +26,8 @@ const CLOCK_EVERY = 16;
 const now: () => number = performance.now.bind(performance);
 
 let spent = 0;
-let turnStart = now();
+/** When the slice's clock started; -1: at its first reading (a turn of a few operations never reads it). */
+let turnStart = -1;
 let exhausted = false;
 let armed = false;
 let turn: Promise<void> | null = null;
@@ -45,7 +46,7 @@ let head = 0;
 export function newTurn(): void {
   spent = 0;
   exhausted = false;
-  turnStart = now();
+  turnStart = -1;
 }
 
 function arm(): void {
@@ -59,9 +60,11 @@ function arm(): void {
 function charge(): boolean {
   if (exhausted) return false;
   const n = ++spent;
-  if (n > BUDGET || (n % CLOCK_EVERY === 0 && now() - turnStart > SLICE_MS)) {
-    exhausted = true;
-    return false;
+  if (n > BUDGET) { exhausted = true; return false; }
+  if (n % CLOCK_EVERY === 0) {
+    const t = now();
+    if (turnStart < 0) turnStart = t;
+    else if (t - turnStart > SLICE_MS) { exhausted = true; return false; }
   }
   return true;
 }
