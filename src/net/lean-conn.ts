@@ -7,6 +7,7 @@
 // a shared buffer suffers). Writes go to the kernel at once; only what it
 // did not take is copied and queued until the socket drains.
 import { SCRATCH_SIZE } from '../fd/scratch.ts';
+import { defer, spend, type Deferred } from '../netpoll/budget.ts';
 import type { Netpoll, Parker, PollDesc } from '../netpoll/index.ts';
 import type { DeadlineInput } from '../netpoll/deadline.ts';
 import { NetClosingError } from '../netpoll/errors.ts';
@@ -67,16 +68,6 @@ const EINTR = -C.EINTR, EAGAIN = -C.EAGAIN, EPIPE = C.EPIPE, ENOTCONN = C.ENOTCO
 // Flags in ServeConn.st.
 const WAIT_R = 1, WAIT_W = 2, EOF = 4, ENDING = 8, WR_SHUT = 16, CLOSED = 32, BROKEN = 64, PAUSED = 128, QUEUED = 256;
 
-// Connections whose read budget ran out with data left: resumed on the next loop turn.
-let again: ServeConn[] = [];
-let againArmed = false;
-function runAgain(): void {
-  againArmed = false;
-  const list = again;
-  again = [];
-  for (const c of list) c.resume();
-}
-
 // Connections whose last read was short: read once more when the drain that
 // served them is over (a microtask), not straight away. A short read during
 // that pass waits for the next loop turn instead.
@@ -103,7 +94,7 @@ function rethrow(e: unknown): void {
 const saBuf = new Uint8Array(SIZEOF_SOCKADDR_STORAGE);
 const saLen = new Int32Array(1);
 
-export class ServeConn implements Parker {
+export class ServeConn implements Parker, Deferred {
   /** Yours: per-connection state for the handler. */
   data: unknown = undefined;
   private readonly ctx: ServeContext;
@@ -229,7 +220,10 @@ export class ServeConn implements Parker {
     this.pump();
   }
 
-  /** @internal From the next-turn queue. */
+  /** @internal From the budget's queue: this connection's turn came. */
+  runDeferred(): void { this.resume(); }
+
+  /** @internal Reads again (after the confirm pass or a deferred turn). */
   resume(): void {
     this.st &= ~QUEUED;
     if ((this.st & (CLOSED | BROKEN | EOF | PAUSED)) === 0) this.pump();
@@ -257,6 +251,8 @@ export class ServeConn implements Parker {
     const buf = readBuf ??= new Uint8Array(SCRATCH_SIZE);
     const ctx = this.ctx, h = ctx.h;
     for (let i = 0; i < MAX_READS; i++) {
+      // The turn's slice is spent (timers are waiting): read on a later turn, in line with every other deferred operation.
+      if (!spend()) break;
       let n: number;
       do n = sysRead(this.fd, buf, SCRATCH_SIZE); while (n === EINTR);
       if (n > 0) {
@@ -305,8 +301,7 @@ export class ServeConn implements Parker {
 
   private queue(): void {
     this.st |= QUEUED;
-    again.push(this);
-    if (!againArmed) { againArmed = true; setImmediate(runAgain); }
+    defer(this);
   }
 
   private gotEOF(): void {

@@ -93,6 +93,11 @@ export function defer(d: Deferred): void {
   arm();
 }
 
+/** True once this turn's slice is spent: a drain stops harvesting more readiness. */
+export function sliceSpent(): boolean {
+  return exhausted;
+}
+
 /**
  * Counts one operation. True: go on synchronously. False: this turn's
  * slice is spent; defer the operation or await nextTurn() first.

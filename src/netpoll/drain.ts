@@ -3,7 +3,7 @@
 // poller's descriptor level-triggered, so whatever a bounded drain leaves
 // behind is handed over again on the next loop turn.
 import type { Poller, ReadyCallback } from '../poller/types.ts';
-import { newTurn } from './budget.ts';
+import { newTurn, sliceSpent } from './budget.ts';
 
 /** At most this many poll(0) calls per loop turn, so timers and I/O keep their turn. */
 export const MAX_DRAINS_PER_TURN = 8;
@@ -15,5 +15,6 @@ export function drain(poller: Poller, onReady: ReadyCallback): void {
     // A short batch means the kernel had nothing more (a wake-up is not counted).
     if (poller.poll(0, onReady, true) < poller.batch - 1) break;
     if (poller.closed) break; // a handler shut the Netpoll down mid-batch
+    if (sliceSpent()) break; // the rest waits in the kernel for the next turn
   }
 }
