@@ -129,9 +129,21 @@ export class Conn implements DuplexIO, AsyncDisposable, ErrorWrapper {
   }
 
   /** Both deadlines; a Date or epoch milliseconds; null or 0 clears; a past one fails waiting operations at once. */
-  setDeadline(d: DeadlineInput): void { this.setter(() => this.fd.setDeadline(d ?? null)); }
-  setReadDeadline(d: DeadlineInput): void { this.setter(() => this.fd.setReadDeadline(d ?? null)); }
-  setWriteDeadline(d: DeadlineInput): void { this.setter(() => this.fd.setWriteDeadline(d ?? null)); }
+  setDeadline(d: DeadlineInput): void { this.deadline(d, 'rw'); }
+  setReadDeadline(d: DeadlineInput): void { this.deadline(d, 'r'); }
+  setWriteDeadline(d: DeadlineInput): void { this.deadline(d, 'w'); }
+
+  // Called before every read in Go's usual pattern: no closure per call.
+  private deadline(d: DeadlineInput, mode: 'r' | 'w' | 'rw'): void {
+    if (this.isClosed) throw this.closedError('set');
+    try {
+      if (mode === 'r') this.fd.setReadDeadline(d ?? null);
+      else if (mode === 'w') this.fd.setWriteDeadline(d ?? null);
+      else this.fd.setDeadline(d ?? null);
+    } catch (e) {
+      throw this.wrap('set', e);
+    }
+  }
 
   /** TCP_NODELAY (on by default, as Go sets it). A no-op on Unix sockets. */
   setNoDelay(on = true): void {

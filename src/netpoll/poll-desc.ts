@@ -8,7 +8,7 @@
 // An idle descriptor costs little: the state bits share one number, and the
 // deadline fields live in a side object made on the first setDeadline.
 import type { Mode } from '../poller/types.ts';
-import { EXPIRED, NO_DEADLINE, toMonotonic, type DeadlineInput } from './deadline.ts';
+import { EXPIRED, NO_DEADLINE, now, toMonotonic, type DeadlineInput } from './deadline.ts';
 import type { DeadlineTimer, DeadlineTimers } from './deadline-timers.ts';
 import { DeadlineExceededError, DoubleWaitError, NetClosingError, NotPollableError } from './errors.ts';
 
@@ -214,8 +214,14 @@ export class PollDesc {
     this.st = (this.st & ~(R_EXPIRED | W_EXPIRED)) | (dl.rd < 0 ? R_EXPIRED : 0) | (dl.wd < 0 ? W_EXPIRED : 0);
     const timers = this.host.timers;
 
+    // A deadline moved later while its own timer is armed (a deadline set
+    // before every read): the timer stays where it is, fires early and moves
+    // on (deadlineFired). No heap work per read.
+    const split = !combo && !combo0;
     if (!dl.rrun) {
       if (dl.rd > 0) { this.armRead(dl, combo); dl.rrun = true; }
+    } else if (split && rd0 > 0 && dl.rd > rd0 && dl.rt!.index >= 0) {
+      // lazily extended
     } else if (dl.rd !== rd0 || combo !== combo0) {
       dl.rseq++;
       if (dl.rd > 0) this.armRead(dl, combo);
@@ -223,6 +229,8 @@ export class PollDesc {
     }
     if (!dl.wrun) {
       if (dl.wd > 0 && !combo) { this.armWrite(dl); dl.wrun = true; }
+    } else if (split && wd0 > 0 && dl.wd > wd0 && dl.wt!.index >= 0) {
+      // lazily extended
     } else if (dl.wd !== wd0 || combo !== combo0) {
       dl.wseq++;
       if (dl.wd > 0 && !combo) this.armWrite(dl);
@@ -246,10 +254,14 @@ export class PollDesc {
     this.host.timers.reset(t, dl.wd, dl.wseq);
   }
 
-  /** netpolldeadlineimpl: a timer fired; ignored if its seq is stale. */
+  /** netpolldeadlineimpl: a timer fired; ignored if its seq is stale, moved on if its deadline was extended. */
   deadlineFired(seq: number, read: boolean, write: boolean): void {
     const dl = this.dl;
     if (dl === null || seq !== (read ? dl.rseq : dl.wseq)) return;
+    if (read !== write) {
+      const d = read ? dl.rd : dl.wd;
+      if (d > now()) { this.host.timers.reset((read ? dl.rt : dl.wt)!, d, seq); return; }
+    }
     if (read) { dl.rd = EXPIRED; this.st |= R_EXPIRED; this.unblockMode('r', false); }
     if (write) { dl.wd = EXPIRED; this.st |= W_EXPIRED; this.unblockMode('w', false); }
   }

@@ -182,6 +182,27 @@ for (const backend of backends) for (const driver of (process.env['DRV'] ? [proc
       } finally { closeAll(a, b); }
     });
 
+    test('#23 a deadline extended again and again while armed fires only after the last one', async () => {
+      const [r, w] = pipe();
+      try {
+        const pd = np.open(r);
+        let last = Date.now() + 30;
+        pd.setDeadline(last, 'r');
+        const p = pd.wait('r');
+        let settled = false;
+        p.catch(() => { settled = true; });
+        for (let i = 0; i < 8; i++) {
+          await sleep(10);
+          assert.equal(settled, false, 'an extended deadline must not fire at an old instant');
+          last = Date.now() + 30;
+          pd.setDeadline(last, 'r');
+        }
+        await assert.rejects(p, isTimeout);
+        assert.ok(Date.now() >= last - 1, `fired ${last - Date.now()} ms before the last deadline`);
+        np.close(pd);
+      } finally { closeAll(r, w); }
+    });
+
     test('#20 a past deadline set while a task waits unblocks it with a timeout', async () => {
       const [r, w] = pipe();
       try {
