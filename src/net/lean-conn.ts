@@ -251,8 +251,8 @@ export class ServeConn implements Parker, Deferred {
     const buf = readBuf ??= new Uint8Array(SCRATCH_SIZE);
     const ctx = this.ctx, h = ctx.h;
     for (let i = 0; i < MAX_READS; i++) {
-      // The turn's slice is spent (timers are waiting): read on a later turn, in line with every other deferred operation.
-      if (!spend()) break;
+      // Counted against the turn's slice: once it is spent the drain harvests no more (timers are waiting).
+      spend();
       let n: number;
       do n = sysRead(this.fd, buf, SCRATCH_SIZE); while (n === EINTR);
       if (n > 0) {
