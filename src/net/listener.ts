@@ -31,9 +31,12 @@ export class Listener implements AsyncIterable<Conn>, AsyncDisposable {
   readonly network: Network;
   readonly fd: FD;
   private isClosed = false;
-  private readonly netpoll: Netpoll;
-  private readonly noDelay: boolean;
-  private readonly keepAlive: number;
+  /** The Netpoll its connections register with. */
+  readonly netpoll: Netpoll;
+  /** TCP_NODELAY on accepted connections. */
+  readonly noDelay: boolean;
+  /** Keep-alive period of accepted TCP connections in ms (0: off). */
+  readonly keepAlive: number;
   private readonly unlinkPath: string | null;
   private readonly specific: boolean;
 

@@ -4,7 +4,6 @@
 // its PollDesc, one small ServeConn and one pending readiness wait; the
 // bytes go through one scratch buffer shared by all (lean-conn.ts).
 import type { Accepted } from '../fd/fd.ts';
-import { Netpoll } from '../netpoll/index.ts';
 import { debug } from '../netpoll/debug.ts';
 import { C } from '../sys/constants.ts';
 import { close as sysClose } from '../sys/libc.ts';
@@ -32,13 +31,6 @@ export interface ServeOptions {
   highWaterMark?: number | undefined;
 }
 
-// Listener keeps these private; serve() needs the same Netpoll and Go's accept-time options.
-interface ListenerInternals {
-  netpoll?: Netpoll;
-  noDelay?: boolean;
-  keepAlive?: number;
-}
-
 /** Accept errors that pass (Go's http.Server backs off on them rather than failing). */
 const TEMPORARY = new Set(['EMFILE', 'ENFILE', 'ENOBUFS', 'ENOMEM', 'ECONNRESET', 'EPERM']);
 
@@ -60,11 +52,10 @@ export async function serve(listener: Listener, handler: ServeHandler, opts: Ser
   const highWaterMark = opts.highWaterMark ?? 1 << 20;
   if (!(highWaterMark >= 0)) throw new RangeError(`netpoll: highWaterMark must be >= 0, got ${String(highWaterMark)}`);
 
-  const internals = listener as unknown as ListenerInternals;
   const addr = listener.addr;
   const specific = addr.network === 'unix' || (addr.ip !== null && !isUnspecified(addr.ip));
   const ctx: ServeContext = {
-    np: internals.netpoll ?? Netpoll.current(),
+    np: listener.netpoll,
     h: handler,
     network: listener.network,
     local: specific ? addr : null,
@@ -73,8 +64,8 @@ export async function serve(listener: Listener, handler: ServeHandler, opts: Ser
     highWaterMark,
   };
   const tcp = listener.network !== 'unix';
-  const noDelay = internals.noDelay ?? true;
-  const keepAliveSecs = (internals.keepAlive ?? 15_000) > 0 ? Math.max(1, Math.ceil((internals.keepAlive ?? 15_000) / 1000)) : 0;
+  const noDelay = listener.noDelay;
+  const keepAliveSecs = listener.keepAlive > 0 ? Math.max(1, Math.ceil(listener.keepAlive / 1000)) : 0;
 
   const signal = opts.signal;
   const stop = (): void => {
