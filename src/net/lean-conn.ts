@@ -285,18 +285,17 @@ export class ServeConn implements Parker, Deferred {
   private park(): void {
     const pd = this.pd!;
     const ms = this.ctx.readDeadlineMs;
-    let ready: boolean;
     try {
       if (ms > 0) pd.setDeadline(Date.now() + ms, 'r');
-      // read(2) just said EAGAIN: an edge remembered from before it is stale (Go's pollReset).
+      // read(2) just said EAGAIN: an edge remembered from before it is stale (Go's
+      // pollReset), so park() finds no readiness and parks.
       pd.reset('r');
-      ready = pd.park('r', this);
+      pd.park('r', this);
     } catch (e) {
       this.fail('read', e);
       return;
     }
-    if (ready) this.queue();
-    else this.st |= WAIT_R;
+    this.st |= WAIT_R;
   }
 
   private queue(): void {
@@ -322,7 +321,7 @@ export class ServeConn implements Parker, Deferred {
     try {
       // send(2) just said EAGAIN: the writable edge every socket gets at registration is stale.
       pd.reset('w');
-      if (pd.park('w', this)) throw new Error('netpoll: readiness survived a reset');
+      pd.park('w', this);
     } catch (e) {
       this.fail('write', e);
       return;
