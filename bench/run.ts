@@ -64,7 +64,7 @@ function parseArgs(argv: string[]): Options {
       process.exit(0);
     } else throw new Error(`unknown argument ${a} (try --help)`);
   }
-  if (!o.rounds) o.rounds = o.mode === 'smoke' ? 1 : 3;
+  if (!o.rounds) o.rounds = o.mode === 'smoke' ? 1 : o.mode === 'quick' ? 2 : 3;
   return o;
 }
 

@@ -138,9 +138,11 @@ export function scenariosFor(mode: Mode): Scenario[] {
     ];
   }
   if (mode === 'quick') {
-    // About a minute with the main servers: short windows, one idle round
+    // About a minute and a half with the main servers: two rounds of short
+    // windows after a warm-up long enough for V8 to compile the hot path
+    // (0.3 s left netpoll's JavaScript half-optimised), one idle round
     // (node:net takes seconds to accept a few thousand connections).
-    const t: Timing = { warmup: 0.3, duration: 1 };
+    const t: Timing = { warmup: 1, duration: 1 };
     return [
       echo('rt-100x64', 100, 64, t),
       echo('rt-1000x64', 1000, 64, t),
