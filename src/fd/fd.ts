@@ -89,7 +89,8 @@ export class FD implements OpHost {
   /** Reused by every read (write) without a signal; one at a time, under the lock. */
   private rop: ReadOp | null = null;
   private wop: WriteOp | null = null;
-  private closeWait: { promise: Promise<void>; resolve: () => void } | null = null;
+  /** Settles the pending close() once destroy() has run. */
+  private closeResolve: (() => void) | null = null;
   /** Set by the owner (Conn) to wrap read and write errors. */
   errorWrapper: ErrorWrapper | null = null;
 
@@ -185,12 +186,8 @@ export class FD implements OpHost {
     // Go: a zero-length read succeeds at once, before pollReset and its deadline check.
     if (length === 0) { this.readUnlock(); return ZERO; }
     const pd = this.pd;
-    if (pd !== null && pd.hasErr('r')) {
-      const e = pd.checkErr('r')!;
-      this.readUnlock();
-      return this.fail('read', e, signal);
-    }
-    pd?.reset('r');
+    const e = pd === null ? null : pd.prepare('r');
+    if (e !== null) { this.readUnlock(); return this.fail('read', e, signal); }
     if (!spend()) {
       const op = this.readOp(buf, offset, length, chunk, signal);
       const p = op.promise();
@@ -203,7 +200,7 @@ export class FD implements OpHost {
     if (n === EAGAIN && pd !== null) {
       const op = this.readOp(buf, offset, length, chunk, signal);
       const p = op.promise();
-      this.parkRead(pd, op);
+      op.parkOn(pd);
       return p;
     }
     this.readUnlock();
@@ -231,8 +228,8 @@ export class FD implements OpHost {
   readAgain(op: ReadOp, afterWait: boolean): void {
     const pd = this.pd;
     if (pd !== null && !afterWait) {
-      if (pd.hasErr('r')) { this.readFailed(op, pd.checkErr('r')!); return; }
-      pd.reset('r'); // an edge from before this try is stale: the try itself tells
+      const e = pd.prepare('r');
+      if (e !== null) { this.readFailed(op, e); return; }
     }
     // The caller's buffer may have been detached or shrunk while the read waited.
     if (op.buf !== null && !inRange(op.buf, op.offset, op.length)) { this.readFailed(op, movedBuffer()); return; }
@@ -244,21 +241,8 @@ export class FD implements OpHost {
       resolve(v);
       return;
     }
-    if (n === EAGAIN && pd !== null) { this.parkRead(pd, op); return; }
+    if (n === EAGAIN && pd !== null) { op.parkOn(pd); return; }
     this.readFailed(op, new SyscallError('read', -n));
-  }
-
-  /** The last try gave EAGAIN: park op, or retry at once if readiness came meanwhile. */
-  private parkRead(pd: PollDesc, op: ReadOp): void {
-    let ready: boolean;
-    try {
-      ready = pd.park('r', op);
-    } catch (e) {
-      this.readFailed(op, e);
-      return;
-    }
-    if (ready) this.readAgain(op, true);
-    else op.watch();
   }
 
   /** @internal The op's wait failed (closing, deadline, kernel error) or was aborted. */
@@ -326,12 +310,8 @@ export class FD implements OpHost {
   private writeLocked(buf: Uint8Array, offset: number, length: number, signal: AbortSignal | undefined): Promise<number> {
     if (signal !== undefined && signal.aborted) { this.writeUnlock(); return this.fail('write', withBytesWritten(signal.reason, 0), signal); }
     const pd = this.pd;
-    if (pd !== null && pd.hasErr('w')) {
-      const e = pd.checkErr('w')!;
-      this.writeUnlock();
-      return this.fail('write', withBytesWritten(e, 0), signal);
-    }
-    pd?.reset('w');
+    const e = pd === null ? null : pd.prepare('w');
+    if (e !== null) { this.writeUnlock(); return this.fail('write', withBytesWritten(e, 0), signal); }
     if (!spend()) {
       const op = this.writeOp(buf, offset, length, signal);
       const p = op.promise();
@@ -346,7 +326,7 @@ export class FD implements OpHost {
       const op = this.writeOp(buf, offset, length, signal);
       op.nn = nn;
       const p = op.promise();
-      this.parkWrite(pd, op);
+      op.parkOn(pd);
       return p;
     }
     this.writeUnlock();
@@ -367,8 +347,8 @@ export class FD implements OpHost {
   writeAgain(op: WriteOp, afterWait: boolean): void {
     const pd = this.pd;
     if (pd !== null && !afterWait) {
-      if (pd.hasErr('w')) { this.writeFailed(op, pd.checkErr('w')!); return; }
-      pd.reset('w');
+      const e = pd.prepare('w');
+      if (e !== null) { this.writeFailed(op, e); return; }
     }
     if (!inRange(op.buf!, op.offset, op.length)) { this.writeFailed(op, movedBuffer()); return; }
     const nn = op.nn = this.writeSome(op.buf!, op.offset, op.length, op.nn);
@@ -379,20 +359,8 @@ export class FD implements OpHost {
       resolve(nn);
       return;
     }
-    if (stop === EAGAIN && pd !== null) { this.parkWrite(pd, op); return; }
+    if (stop === EAGAIN && pd !== null) { op.parkOn(pd); return; }
     this.writeFailed(op, writeError(stop));
-  }
-
-  private parkWrite(pd: PollDesc, op: WriteOp): void {
-    let ready: boolean;
-    try {
-      ready = pd.park('w', op);
-    } catch (e) {
-      this.writeFailed(op, e);
-      return;
-    }
-    if (ready) this.writeAgain(op, true);
-    else op.watch();
   }
 
   /** @internal The op's wait failed or was aborted: reject with what went out so far. */
@@ -677,10 +645,7 @@ export class FD implements OpHost {
       return e ? Promise.reject(e) : DONE;
     }
     if ((this.flags & BLOCKING) !== 0) return DONE;
-    let resolve!: () => void;
-    const promise = new Promise<void>((r) => { resolve = r; });
-    this.closeWait = { promise, resolve };
-    return promise;
+    return new Promise<void>((resolve) => { this.closeResolve = resolve; });
   }
 
   /** Go's destroy: pollClose (disarm), then close(2), exactly once. */
@@ -698,9 +663,9 @@ export class FD implements OpHost {
     const r = sysClose(this.fd);
     this.fd = -1;
     // One microtask later, so the operation that let go settles before close() does.
-    const w = this.closeWait;
-    this.closeWait = null;
-    if (w !== null) queueMicrotask(w.resolve);
+    const resolve = this.closeResolve;
+    this.closeResolve = null;
+    if (resolve !== null) queueMicrotask(resolve);
     return r < 0 ? new SyscallError('close', -r) : null;
   }
 }

@@ -3,7 +3,7 @@
 // Parker on the PollDesc and the Deferred in the budget's queue; the FD
 // keeps one of each for operations without a signal and reuses it.
 import type { Deferred } from '../netpoll/budget.ts';
-import type { Parker } from '../netpoll/index.ts';
+import type { Parker, PollDesc } from '../netpoll/index.ts';
 
 /** What the ops call back on their FD. */
 export interface OpHost {
@@ -45,6 +45,19 @@ abstract class Op<T> implements Parker, Deferred {
     this.resolve = capturedResolve as (v: T) => void;
     this.reject = capturedReject;
     return p;
+  }
+
+  /** The last try gave EAGAIN: park on pd, or try again at once if readiness came meanwhile. */
+  parkOn(pd: PollDesc): void {
+    let ready: boolean;
+    try {
+      ready = pd.park(this.mode, this);
+    } catch (e) {
+      this.failed(e);
+      return;
+    }
+    if (ready) this.retry(true);
+    else this.watch();
   }
 
   /** Listens for the signal's abort while parked or queued (an EventListener object: no closure). */
@@ -98,6 +111,7 @@ abstract class Op<T> implements Parker, Deferred {
     }
   }
 
+  protected abstract readonly mode: 'r' | 'w';
   protected abstract again(afterWait: boolean): void;
   protected abstract failed(e: unknown): void;
   protected abstract unpark(): boolean;
@@ -106,6 +120,7 @@ abstract class Op<T> implements Parker, Deferred {
 export class ReadOp extends Op<number | Uint8Array | null> {
   /** readChunk(): the bytes go through the scratch buffer into a chunk of their own. */
   chunk = false;
+  protected readonly mode = 'r';
   protected again(afterWait: boolean): void { this.fd.readAgain(this, afterWait); }
   protected failed(e: unknown): void { this.fd.readFailed(this, e); }
   protected unpark(): boolean { return this.fd.unparkRead(this); }
@@ -114,6 +129,7 @@ export class ReadOp extends Op<number | Uint8Array | null> {
 export class WriteOp extends Op<number> {
   /** Bytes written so far. */
   nn = 0;
+  protected readonly mode = 'w';
   protected again(afterWait: boolean): void { this.fd.writeAgain(this, afterWait); }
   protected failed(e: unknown): void { this.fd.writeFailed(this, e); }
   protected unpark(): boolean { return this.fd.unparkWrite(this); }

@@ -60,17 +60,13 @@ export class Conn implements DuplexIO, AsyncDisposable, ErrorWrapper {
     return this.local ?? (this.fd.closed ? null : this.localAddr);
   }
 
-  private wrap(op: string, e: unknown, signal?: AbortSignal): unknown {
+  /** @internal Also the FD's error hook: its read and write errors become OpErrors with no promise in between. */
+  wrapError(op: string, e: unknown, signal?: AbortSignal): unknown {
     return wrapError(e, { op, net: this.network, source: this.source, addr: this.remoteAddr }, signal);
   }
 
   private closedError(op: string): OpError {
     return new OpError({ op, net: this.network, source: this.source, addr: this.remoteAddr, cause: new NetClosingError() });
-  }
-
-  /** @internal The FD's error hook: its read and write errors become OpErrors. */
-  wrapError(op: 'read' | 'write', e: unknown, signal: AbortSignal | undefined): unknown {
-    return this.wrap(op, e, signal);
   }
 
   /** Reads what is there (at most `length` bytes into buf at offset): the count, or null at EOF. */
@@ -114,7 +110,7 @@ export class Conn implements DuplexIO, AsyncDisposable, ErrorWrapper {
     try {
       this.fd.shutdown('w');
     } catch (e) {
-      throw this.wrap('close', e);
+      throw this.wrapError('close', e);
     }
   }
 
@@ -124,7 +120,7 @@ export class Conn implements DuplexIO, AsyncDisposable, ErrorWrapper {
     try {
       this.fd.shutdown('r');
     } catch (e) {
-      throw this.wrap('close', e);
+      throw this.wrapError('close', e);
     }
   }
 
@@ -141,7 +137,7 @@ export class Conn implements DuplexIO, AsyncDisposable, ErrorWrapper {
       else if (mode === 'w') this.fd.setWriteDeadline(d ?? null);
       else this.fd.setDeadline(d ?? null);
     } catch (e) {
-      throw this.wrap('set', e);
+      throw this.wrapError('set', e);
     }
   }
 
@@ -162,7 +158,7 @@ export class Conn implements DuplexIO, AsyncDisposable, ErrorWrapper {
     try {
       f();
     } catch (e) {
-      throw this.wrap('set', e);
+      throw this.wrapError('set', e);
     }
   }
 
@@ -181,6 +177,7 @@ export class Conn implements DuplexIO, AsyncDisposable, ErrorWrapper {
   private streamIO(): DuplexIO {
     return {
       read: (b, o, l, sig) => this.read(b, o, l, sig),
+      readChunk: (max, sig) => this.readChunk(max, sig),
       write: (b, o, l, sig) => this.write(b, o, l, sig),
       closeWrite: () => this.closeWrite(),
       close: () => {

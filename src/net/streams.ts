@@ -7,6 +7,8 @@ import { isClosedError } from './errors.ts';
 
 export interface DuplexIO {
   read(buf: Uint8Array, offset?: number, length?: number, signal?: AbortSignal): Promise<number | null>;
+  /** When present (Conn has it), reads go through it: the stream holds no buffer between reads. */
+  readChunk?(maxBytes: number, signal?: AbortSignal): Promise<Uint8Array | null>;
   write(buf: Uint8Array, offset?: number, length?: number, signal?: AbortSignal): Promise<number>;
   closeWrite(): void;
   close(): void;
@@ -20,14 +22,16 @@ export interface StreamOptions {
 const DEFAULT_CHUNK = 64 * 1024;
 
 /**
- * Reads into a scratch buffer; a short read is copied out so the scratch can
- * be reused, a long one hands the scratch over and a new one is made.
+ * The io's own readChunk() where it has one. Otherwise reads into a scratch
+ * buffer of its own; a short read is copied out so the scratch can be
+ * reused, a long one hands the scratch over and a new one is made.
  */
 class ChunkReader {
   private scratch: Uint8Array | null = null;
   constructor(private readonly io: DuplexIO, private readonly size: number) {}
 
   async next(signal?: AbortSignal): Promise<Uint8Array | null> {
+    if (this.io.readChunk !== undefined) return this.io.readChunk(this.size, signal);
     const buf = this.scratch ??= new Uint8Array(this.size);
     const n = await this.io.read(buf, 0, buf.length, signal);
     if (n === null) return null;

@@ -56,8 +56,12 @@ function arm(): void {
   }
 }
 
-/** Counts one operation against this turn's slice; true while the slice lasts. */
-function charge(): boolean {
+/**
+ * Counts one operation against this turn's slice. True: go on
+ * synchronously. False: the slice is spent; defer the operation or await
+ * nextTurn() first.
+ */
+export function spend(): boolean {
   if (exhausted) return false;
   const n = ++spent;
   if (n > BUDGET) { exhausted = true; return false; }
@@ -77,7 +81,7 @@ function onTurn(): void {
   resolveTurn = null;
   if (r) r();
   const q = queue;
-  while (head < q.length && charge()) {
+  while (head < q.length && spend()) {
     const d = q[head]!;
     q[head++] = undefined as unknown as Deferred; // let it go now, not at the next compaction
     d.runDeferred();
@@ -96,14 +100,6 @@ export function defer(d: Deferred): void {
 /** True once this turn's slice is spent: a drain stops harvesting more readiness. */
 export function sliceSpent(): boolean {
   return exhausted;
-}
-
-/**
- * Counts one operation. True: go on synchronously. False: this turn's
- * slice is spent; defer the operation or await nextTurn() first.
- */
-export function spend(): boolean {
-  return charge();
 }
 
 /** Resolves on the next loop turn (check phase); one promise shared by all waiters. */

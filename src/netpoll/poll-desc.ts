@@ -93,21 +93,27 @@ export class PollDesc {
     return (this.st & (mode === 'r' ? R_ERR : W_ERR)) !== 0;
   }
 
-  /** pollReset: throws the pending error; forgets stale readiness. */
+  /**
+   * Go's pollDesc.prepare: the pending error for mode, or null after
+   * forgetting stale readiness (an edge from before the system call the
+   * caller is about to make: that call itself tells).
+   */
+  prepare(mode: 'r' | 'w'): Error | null {
+    const e = this.checkErr(mode);
+    if (e === null) this.st &= mode === 'r' ? ~R_READY : ~W_READY;
+    return e;
+  }
+
+  /** pollReset: prepare() for one or both modes, throwing the pending error. */
   reset(mode: Mode): void {
-    if (mode === 'r') {
-      if ((this.st & R_ERR) !== 0) throw this.checkErr('r')!;
-      this.st &= ~R_READY;
+    if (mode !== 'r' && mode !== 'w') {
+      checkMode(mode);
+      this.reset('r');
+      this.reset('w');
       return;
     }
-    if (mode === 'w') {
-      if ((this.st & W_ERR) !== 0) throw this.checkErr('w')!;
-      this.st &= ~W_READY;
-      return;
-    }
-    checkMode(mode);
-    this.reset('r');
-    this.reset('w');
+    const e = this.prepare(mode);
+    if (e !== null) throw e;
   }
 
   /**
