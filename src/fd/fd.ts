@@ -553,6 +553,79 @@ export class FD implements OpHost {
     }
   }
 
+  // ---- raw access (Go's RawRead, RawWrite, RawControl) -------------------
+
+  /**
+   * Go's FD.RawRead: under the read lock, calls fn with the descriptor until
+   * it returns true, parking until the descriptor is readable each time it
+   * returns false (fn's own syscall said EAGAIN). Resolves when fn returned
+   * true; rejects with what fn threw, the closed error, the read deadline's
+   * timeout or the signal's reason. fn must not keep the descriptor number:
+   * it is valid only during the call.
+   *
+   * @example
+   * const buf = new Uint8Array(1500);
+   * let n = 0;
+   * await fd.rawRead((sysfd) => {
+   *   n = recv(sysfd, buf);           // your own syscall, -errno on failure
+   *   return n !== -EAGAIN;           // false: wait for readability, then call again
+   * });
+   */
+  rawRead(fn: (sysfd: number) => boolean, signal?: AbortSignal): Promise<void> {
+    return this.raw(true, fn, signal);
+  }
+
+  /**
+   * Go's FD.RawWrite: as rawRead, under the write lock, waiting for
+   * writability and honouring the write deadline.
+   *
+   * @example
+   * await fd.rawWrite((sysfd) => sendto(sysfd, datagram, addr) !== -EAGAIN);
+   */
+  rawWrite(fn: (sysfd: number) => boolean, signal?: AbortSignal): Promise<void> {
+    return this.raw(false, fn, signal);
+  }
+
+  /**
+   * Go's FD.RawControl: calls fn with the descriptor while holding a
+   * reference (no lock, no wait), so the descriptor stays open during the
+   * call; returns what fn returns. Throws NetClosingError once closed.
+   *
+   * @example
+   * const nonblocking = fd.rawControl((sysfd) => (fcntl(sysfd, F_GETFL, 0) & O_NONBLOCK) !== 0);
+   */
+  rawControl<T>(fn: (sysfd: number) => T): T {
+    if (typeof fn !== 'function') throw new TypeError('netpoll: rawControl takes a function');
+    this.incref();
+    try {
+      return fn(this.fd);
+    } finally {
+      this.decref();
+    }
+  }
+
+  private async raw(read: boolean, fn: (sysfd: number) => boolean, signal: AbortSignal | undefined): Promise<void> {
+    if (typeof fn !== 'function') throw new TypeError(`netpoll: ${read ? 'rawRead' : 'rawWrite'} takes a function`);
+    if (signal !== undefined && signal.aborted) throw signal.reason;
+    await this.lock(read, signal);
+    try {
+      if (signal !== undefined && signal.aborted) throw signal.reason;
+      if (!spend()) await nextTurn();
+      const pd = this.pd;
+      const mode = read ? 'r' : 'w';
+      pd?.reset(mode);
+      for (;;) {
+        if (signal !== undefined && signal.aborted) throw signal.reason;
+        if (fn(this.fd)) return;
+        // Go's pd.wait on a descriptor outside the poller.
+        if (pd === null) throw new NotPollableError('waiting for unsupported file type');
+        await pd.wait(mode, signal);
+      }
+    } finally {
+      if (read) this.readUnlock(); else this.writeUnlock();
+    }
+  }
+
   /** Takes the read or write lock, waiting in line if needed; throws the closed error. */
   private async lock(read: boolean, signal: AbortSignal | undefined): Promise<void> {
     const s = this.mu.tryRWLock(read);
