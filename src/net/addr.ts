@@ -191,8 +191,13 @@ function parseHostIP(host: string): { ip: Uint8Array; zone: string } | null {
   return { ip, zone };
 }
 
+/** A name lookup shaped like node:dns/promises lookup() with `all: true` (Node's net.connect `lookup` option, Go's Dialer.Resolver). */
+export type LookupFunction = (hostname: string, options: { family: 0 | 4 | 6; all: true }) => Promise<Array<{ address: string; family: number }>>;
+
 export interface ResolveOptions {
   signal?: AbortSignal | undefined;
+  /** The lookup to use instead of the system's (dns.lookup, getaddrinfo). */
+  lookup?: LookupFunction | undefined;
 }
 
 function familyFits(network: Network, ip: Uint8Array): boolean {
@@ -219,7 +224,8 @@ export async function resolveTCPAddrs(network: Network, address: string, opts: R
     return { addrs: [a], port, wildcard: isUnspecified(lit.ip) };
   }
   const family = network === 'tcp4' ? 4 : network === 'tcp6' ? 6 : 0;
-  const found = await abortable(lookup(host, { family, all: true }), opts.signal).catch((e: unknown) => {
+  const look: LookupFunction = opts.lookup ?? ((h, o) => lookup(h, o));
+  const found = await abortable(look(host, { family, all: true }), opts.signal).catch((e: unknown) => {
     if (opts.signal?.aborted && e === opts.signal.reason) throw e;
     const code = (e as { code?: string }).code;
     throw new AddrError(code === 'ENOTFOUND' ? 'no such host' : `lookup failed (${code ?? String(e)})`, host);

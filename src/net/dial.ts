@@ -3,18 +3,23 @@
 // completes (Go's netFD.connect), then is cleared; an abort signal cancels
 // the wait. On any failure the socket is closed.
 import { Netpoll } from '../netpoll/netpoll.ts';
+import { atMonotonic, MonotonicDate, now } from '../netpoll/deadline.ts';
 import { DeadlineExceededError } from '../netpoll/errors.ts';
 import { C } from '../sys/constants.ts';
 import { close as closeRaw } from '../sys/libc.ts';
 import { decodeSockaddr, encodeSockaddr } from '../sys/sockaddr.ts';
-import { Addr, AddrError, checkNetwork, resolveTCPAddrs, resolveUnixAddr, splitHostPort, type Network } from './addr.ts';
+import { Addr, AddrError, checkNetwork, resolveTCPAddrs, resolveUnixAddr, splitHostPort, type LookupFunction, type Network } from './addr.ts';
 import { Conn, setKeepAlive } from './conn.ts';
 import { OpError } from './errors.ts';
 import { parseIP } from './ip.ts';
 import { bindTo, favoriteFamily, newFD, sysSocket } from './sock.ts';
 
 export interface DialOptions {
-  /** Milliseconds for the whole dial (name lookup included). */
+  /**
+   * Milliseconds for the whole dial (name lookup included). 0 (or
+   * Infinity) means none; a negative timeout has already expired and the
+   * dial fails with a timeout, as in Go ("including negative").
+   */
   timeout?: number;
   /** An absolute deadline: a Date or epoch milliseconds. The earlier of timeout and deadline wins. */
   deadline?: number | Date;
@@ -26,41 +31,60 @@ export interface DialOptions {
   noDelay?: boolean;
   /** Keep-alive period in ms; 0 or less turns it off (default 15 s, as Go). */
   keepAlive?: number;
+  /**
+   * The name lookup to use instead of the system's (Go's Dialer.Resolver,
+   * Node's `lookup` option), shaped like node:dns/promises lookup().
+   *
+   * @example dial('tcp', 'db:5432', { lookup: async () => [{ address: '10.0.0.7', family: 4 }] })
+   */
+  lookup?: LookupFunction;
   /** The Netpoll to register with; default Netpoll.current(). */
   netpoll?: Netpoll;
 }
 
-/** Go's partialDeadline: a share of what is left for each address still to try, at least 2 s. */
-function partialDeadline(deadline: number, remaining: number): number {
-  if (deadline === 0) return 0;
-  const left = deadline - Date.now();
+/** Go's partialDeadline: a share of what is left for each address still to try, at least 2 s. Monotonic ms; null: none. */
+function partialDeadline(deadline: number | null, remaining: number): number | null {
+  if (deadline === null) return null;
+  const t = now();
+  const left = deadline - t;
   if (left <= 0) throw new DeadlineExceededError();
   let share = left / remaining;
-  if (share < 2000) share = Math.min(left, 2000);
-  return Date.now() + share;
+  // "If the time per address is too short, steal from the end of the list."
+  if (share < 2000) share = left < 2000 ? left : 2000;
+  return t + share;
 }
 
-function dialDeadline(opts: DialOptions): number {
-  let d = 0;
-  if (opts.timeout !== undefined) {
-    if (typeof opts.timeout !== 'number' || Number.isNaN(opts.timeout)) throw new TypeError('netpoll: timeout must be milliseconds');
-    if (opts.timeout > 0 && Number.isFinite(opts.timeout)) d = Date.now() + opts.timeout;
-    else if (opts.timeout <= 0) d = 0; // Go: zero means no timeout
+/**
+ * The dial's deadline on the monotonic clock, or null for none. Computed
+ * once from one clock reading: a timeout never passes through whole epoch
+ * milliseconds, so the dial cannot give up before it.
+ */
+function dialDeadline(opts: DialOptions): number | null {
+  const t = now();
+  let d: number | null = null;
+  const { timeout } = opts;
+  if (timeout !== undefined) {
+    if (typeof timeout !== 'number' || Number.isNaN(timeout)) throw new TypeError('netpoll: timeout must be milliseconds');
+    // Go: "if d.Timeout != 0 { // including negative, for historical reasons".
+    if (timeout !== 0 && timeout !== Infinity) d = t + timeout;
   }
   if (opts.deadline !== undefined && opts.deadline !== null) {
     const abs = opts.deadline instanceof Date ? opts.deadline.getTime() : opts.deadline;
     if (typeof abs !== 'number' || Number.isNaN(abs)) throw new TypeError('netpoll: deadline must be a Date or epoch milliseconds');
-    if (abs !== 0) d = d === 0 ? abs : Math.min(d, abs);
+    if (abs !== 0) {
+      const m = t + (abs - Date.now());
+      d = d === null ? m : Math.min(d, m);
+    }
   }
   return d;
 }
 
-/** Rejects with DeadlineExceededError at the deadline (for the name lookup). */
-function withDeadline<T>(p: Promise<T>, deadline: number): Promise<T> {
-  if (deadline === 0) return p;
+/** Rejects with DeadlineExceededError at the deadline (for the name lookup), however far ahead it is. */
+function withDeadline<T>(p: Promise<T>, deadline: number | null): Promise<T> {
+  if (deadline === null) return p;
   return new Promise<T>((resolve, reject) => {
-    const t = setTimeout(() => reject(new DeadlineExceededError()), Math.max(0, deadline - Date.now()));
-    p.then(resolve, reject).finally(() => clearTimeout(t));
+    const cancel = atMonotonic(deadline, () => reject(new DeadlineExceededError()));
+    p.then(resolve, reject).finally(cancel);
   });
 }
 
@@ -102,7 +126,7 @@ export async function dial(network: Network, address: string, opts: DialOptions 
       if (a.address === '') throw new AddrError('missing address', '');
       raddrs = [a];
     } else {
-      const r = await withDeadline(resolveTCPAddrs(net, address, { signal }), deadline);
+      const r = await withDeadline(resolveTCPAddrs(net, address, { signal, lookup: opts.lookup }), deadline);
       // An empty host dials the local system (Go dials the unspecified address, which the kernel takes as local).
       raddrs = r.addrs.length > 0 ? r.addrs
         : [Addr.tcp(net === 'tcp6' ? parseIP('::1') : Uint8Array.of(127, 0, 0, 1), r.port)];
@@ -119,23 +143,33 @@ export async function dial(network: Network, address: string, opts: DialOptions 
     throw new OpError({ op: 'dial', net, source: laddr, cause: e });
   }
 
+  // Go's dialSerial: the first address's error is the most relevant one;
+  // a failed address (a timeout of its share included) moves on to the
+  // next until the whole deadline is spent.
   let first: unknown = null;
   for (let i = 0; i < raddrs.length; i++) {
     const raddr = raddrs[i]!;
+    if (signal?.aborted) throw signal.reason;
+    let d: number | null;
     try {
-      const d = partialDeadline(deadline, raddrs.length - i);
+      d = partialDeadline(deadline, raddrs.length - i);
+    } catch (e) {
+      // Ran out of time.
+      first ??= new OpError({ op: 'dial', net, source: laddr, addr: raddr, cause: e });
+      break;
+    }
+    try {
       return await dialOne(net, laddr, raddr, d, opts, netpoll);
     } catch (e) {
       if (signal?.aborted) throw signal.reason;
       if (e instanceof TypeError) throw e;
       first ??= e instanceof OpError ? e : new OpError({ op: 'dial', net, source: laddr, addr: raddr, cause: e });
-      if ((e as { timeout?: boolean }).timeout) break; // the whole deadline is spent
     }
   }
   throw first;
 }
 
-async function dialOne(net: Network, laddr: Addr | null, raddr: Addr, deadline: number, opts: DialOptions, netpoll: Netpoll): Promise<Conn> {
+async function dialOne(net: Network, laddr: Addr | null, raddr: Addr, deadline: number | null, opts: DialOptions, netpoll: Netpoll): Promise<Conn> {
   const { signal } = opts;
   const { family, ipv6only } = favoriteFamily(net, laddr, raddr, 'dial');
   let sysfd: number;
@@ -157,12 +191,12 @@ async function dialOne(net: Network, laddr: Addr | null, raddr: Addr, deadline: 
     throw new OpError({ op: 'dial', net, source: laddr, addr: raddr, cause: e });
   }
   try {
-    if (deadline !== 0) fd.setWriteDeadline(deadline);
+    if (deadline !== null) fd.setWriteDeadline(new MonotonicDate(deadline));
     const { bytes, length } = encodeSockaddr(raddr.toSockaddr(family));
     await fd.connect(bytes, length, signal);
     // Go: a cancellation that raced with success still fails the dial.
     signal?.throwIfAborted();
-    if (deadline !== 0) fd.setWriteDeadline(null);
+    if (deadline !== null) fd.setWriteDeadline(null);
     let local: Addr;
     if (net === 'unix') {
       local = Addr.fromSockaddr(decodeSockaddr(fd.getsockname()));

@@ -72,9 +72,20 @@ export class OpError extends Error {
     }
   }
 
-  /** Go's Temporary(), kept for parity: timeouts and a few errnos. */
+  /**
+   * Go's Temporary(), kept for parity: a timeout, or an errno Go's
+   * syscall.Errno.Temporary() names ("e == EINTR || e == EMFILE || e ==
+   * ENFILE || e.Timeout()", Timeout being EAGAIN, EWOULDBLOCK, ETIMEDOUT);
+   * ECONNRESET and ECONNABORTED only from accept ("if e.Op == "accept" &&
+   * isConnError(e.Err)"). A reset read or write is not temporary.
+   *
+   * @example if (e instanceof OpError && e.temporary) await sleep(5)
+   */
   get temporary(): boolean {
-    return this.timeout || this.code === 'ECONNRESET' || this.code === 'ECONNABORTED' || this.code === 'EAGAIN';
+    if (this.timeout) return true;
+    const c = this.code;
+    if (this.op === 'accept' && (c === 'ECONNRESET' || c === 'ECONNABORTED')) return true;
+    return c === 'EINTR' || c === 'EMFILE' || c === 'ENFILE' || c === 'EAGAIN' || c === 'EWOULDBLOCK' || c === 'ETIMEDOUT';
   }
 }
 

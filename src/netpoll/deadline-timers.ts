@@ -1,7 +1,7 @@
 // All deadline timers of one Netpoll in a binary min-heap, driven by one Node
 // timer armed for the earliest. Each pd owns its two timer entries (Go's
 // rt/wt) and moves them in place, so a deadline per read allocates nothing.
-import { now } from './deadline.ts';
+import { now, timerDelay } from './deadline.ts';
 
 export interface DeadlineTimer {
   when: number;          // monotonic ms
@@ -59,10 +59,11 @@ export class DeadlineTimers {
     this.node = null;
     this.nodeWhen = Infinity;
     if (!top) return;
-    // Node's timers have 1 ms granularity: round up, never fire early.
-    const delay = Math.max(1, Math.ceil(top.when - now()));
+    // Node's timers have 1 ms granularity: round up, never fire early. A
+    // deadline more than 2^31-1 ms ahead is reached in steps (Node would
+    // clamp the delay to 1 ms): each early firing finds nothing due and re-arms.
     this.nodeWhen = top.when;
-    this.node = setTimeout(this.run, delay);
+    this.node = setTimeout(this.run, timerDelay(top.when));
     // Waiters keep the process alive (the poll handle is ref'd while any
     // task waits); a deadline with nobody waiting must not.
     this.node.unref();
