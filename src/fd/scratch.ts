@@ -11,6 +11,7 @@
 // a tenth of its time zeroing), so a chunk is never a view into bytes the
 // kernel did not write: the scratch is handed over only when full.
 import { Buffer } from 'node:buffer';
+import { markAsUntransferable } from 'node:worker_threads';
 
 /** The default size, and so the largest chunk a default readChunk() returns. */
 export const SCRATCH_SIZE = 64 * 1024;
@@ -24,6 +25,19 @@ const POOL_MAX = POOL_SIZE >>> 2;
 let scratch: Uint8Array | null = null;
 let pool: Uint8Array | null = null;
 let poolOffset = 0;
+
+/**
+ * A fresh pool slab. Its ArrayBuffer is marked untransferable, as Node marks
+ * its Buffer pool: a user who puts a chunk's .buffer in a transfer list
+ * (postMessage, structuredClone) gets a copy instead of detaching the slab
+ * under every other chunk and every later readChunk().
+ */
+function newSlab(): Uint8Array {
+  const slab = new Uint8Array(POOL_SIZE);
+  markAsUntransferable(slab.buffer);
+  poolOffset = 0;
+  return slab;
+}
 
 /** size bytes of memory nobody else sees, not zeroed, as a plain Uint8Array. */
 function uninitialized(size: number): Uint8Array {
@@ -49,7 +63,8 @@ export function takeChunk(n: number): Uint8Array {
   const s = scratch!;
   if (n <= POOL_MAX) {
     // Zeroed: a chunk's .buffer shows its slab, and stale heap memory must not be in it.
-    if (pool === null || poolOffset + n > POOL_SIZE) { pool = new Uint8Array(POOL_SIZE); poolOffset = 0; }
+    // A slab found detached (ArrayBuffer.prototype.transfer, where it exists) is replaced.
+    if (pool === null || poolOffset + n > POOL_SIZE || pool.byteLength === 0) pool = newSlab();
     const c = new Uint8Array(pool.buffer, pool.byteOffset + poolOffset, n);
     c.set(s.subarray(0, n));
     poolOffset = (poolOffset + n + 7) & ~7; // 8-aligned, as Node's pool
