@@ -81,6 +81,11 @@ export class FdMutex {
     return this.isClosed && this.refs === 0;
   }
 
+  /** The read (or write) lock is free now: tryRWLock would take it. */
+  isFree(read: boolean): boolean {
+    return !this.isClosed && !(read ? this.rlocked : this.wlocked);
+  }
+
   /** Takes the read (or write) lock and a reference if free, synchronously. */
   tryRWLock(read: boolean): TryLock {
     if (this.isClosed) return CLOSED;

@@ -1,18 +1,41 @@
-// A read or write in flight once it left the synchronous path: its
-// arguments, its promise's resolvers and its abort listener. It is the
-// Parker on the PollDesc and the Deferred in the budget's queue; the FD
-// keeps one of each for operations without a signal and reuses it.
-import type { Deferred } from '../netpoll/budget.ts';
-import type { Parker, PollDesc } from '../netpoll/index.ts';
+// One shape for every FD operation, in Go's order (fd_unix.go): take the
+// read or write lock, prepare (pollReset: the pending error, or forget stale
+// readiness), try the system call, and on EAGAIN park on the PollDesc; when
+// the poller says ready, try again. Each operation kind (op-kinds.ts) only
+// says how to try and what it returns.
+//
+// An operation that completes at once returns an already-settled promise
+// and leaves nothing behind. One that parks is its own record: the Parker
+// on the PollDesc, the Deferred in the budget's queue (the one fairness
+// mechanism: every operation counts against the turn's slice, and once it
+// is spent the operation waits for a later turn), and the abort listener.
+// Retrying, failing and taking itself back on abort are its own methods;
+// the FD it runs on only lends its state (OpHost).
+import { defer, spend, type Deferred } from '../netpoll/budget.ts';
+import { NetClosingError, type Parker, type PollDesc } from '../netpoll/index.ts';
+import { CLOSED, LOCKED, type FdMutex } from './fd-mutex.ts';
 
-/** What the ops call back on their FD. */
+// OpHost.ioFlags
+export const STREAM = 1, EOF_ON_ZERO = 2, USE_WRITE = 4;
+
+/** Turns an FD's errors into the caller's shape (Conn makes OpErrors) before a promise rejects. */
+export interface ErrorWrapper {
+  wrapError(op: 'read' | 'write', e: unknown, signal: AbortSignal | undefined): unknown;
+}
+
+/** What an operation needs of its FD. */
 export interface OpHost {
-  readAgain(op: ReadOp, afterWait: boolean): void;
-  readFailed(op: ReadOp, e: unknown): void;
-  unparkRead(op: ReadOp): boolean;
-  writeAgain(op: WriteOp, afterWait: boolean): void;
-  writeFailed(op: WriteOp, e: unknown): void;
-  unparkWrite(op: WriteOp): boolean;
+  readonly sysfd: number;
+  /** null for a descriptor outside the poller (blocking mode). */
+  readonly pollDesc: PollDesc | null;
+  readonly mu: FdMutex;
+  /** STREAM | EOF_ON_ZERO | USE_WRITE. */
+  ioFlags: number;
+  /** Accepts in a row since the last EAGAIN or deferral. */
+  acceptRun: number;
+  readonly errorWrapper: ErrorWrapper | null;
+  /** Lets go of the read (or write) lock; the last reference of a closed FD releases the descriptor. */
+  unlock(read: boolean): void;
 }
 
 // A promise's resolving functions without a closure per promise: the
@@ -27,10 +50,7 @@ const NOOP = (): void => undefined;
 
 // The callbacks run inside the poller's drain or the budget's turn: a throw
 // there (a bug, or a buffer the FFI refuses) fails this op, never the drain.
-abstract class Op<T> implements Parker, Deferred {
-  buf: Uint8Array | null = null;
-  offset = 0;
-  length = 0;
+export abstract class Op<T> implements Parker, Deferred {
   signal: AbortSignal | undefined = undefined;
   private resolve: (v: T) => void = NOOP;
   private reject: (e: unknown) => void = NOOP;
@@ -39,47 +59,141 @@ abstract class Op<T> implements Parker, Deferred {
   private abandoned = false;
   constructor(protected readonly fd: OpHost) {}
 
-  /** The pending promise this op settles. */
-  promise(): Promise<T> {
+  /** 'r' holds the read lock and waits for readability, 'w' the write side. */
+  protected abstract readonly mode: 'r' | 'w';
+  /** The owner's wrapper that applies to this op's errors (null: none). */
+  protected readonly wraps: 'read' | 'write' | null = null;
+
+  /** The system call: true when done, false on EAGAIN (park); throws the failure. */
+  protected abstract attempt(): boolean;
+  /** The result, once attempt() returned true; called before the lock is let go. */
+  protected abstract value(): T;
+  /** Done without a system call (Go: a zero-length read); default never. */
+  protected instant(): boolean { return false; }
+  /** Counts the op against the turn's slice; false puts it off to a later turn. */
+  protected charge(): boolean { return spend(); }
+  /** Why the op cannot wait for readiness on a descriptor outside the poller. */
+  protected abstract cannotWait(): Error;
+  /** The error as the caller sees it (a write adds the bytes that went). */
+  protected shape(e: unknown): unknown { return e; }
+  /** Forgets the arguments: a reused record holds no buffer. */
+  protected clearArgs(): void {}
+  /** An already-settled promise of v (the synchronous path). */
+  protected settledNow(v: T): Promise<T> { return Promise.resolve(v); }
+
+  /** Lock, prepare, try, park. */
+  run(): Promise<T> {
+    const signal = this.signal;
+    if (signal !== undefined && signal.aborted) return this.rejectNow(signal.reason, false);
+    const read = this.mode === 'r';
+    const s = this.fd.mu.tryRWLock(read);
+    if (s === LOCKED) return this.locked();
+    if (s === CLOSED) return this.rejectNow(new NetClosingError(), false);
+    return this.fd.mu.rwlock(read, signal).then(
+      (ok) => (ok ? this.locked() : this.rejectNow(new NetClosingError(), false)),
+      (e: unknown) => this.rejectNow(e, false));
+  }
+
+  private locked(): Promise<T> {
+    const signal = this.signal;
+    // Aborted while queued for the lock (the abort itself may have handed it over).
+    if (signal !== undefined && signal.aborted) return this.rejectNow(signal.reason, true);
+    if (this.instant()) return this.resolveNow();
+    if (!this.charge()) {
+      const p = this.promise();
+      this.watch();
+      defer(this);
+      return p;
+    }
+    const pd = this.fd.pollDesc;
+    try {
+      if (pd !== null) {
+        const e = pd.prepare(this.mode);
+        if (e !== null) return this.rejectNow(e, true);
+      }
+      if (this.attempt()) return this.resolveNow();
+    } catch (e) {
+      return this.rejectNow(e, true);
+    }
+    const p = this.promise();
+    this.park();
+    return p;
+  }
+
+  /** attempt() said EAGAIN: wait for readiness, or try again at once if it came meanwhile. */
+  private park(): void {
+    const pd = this.fd.pollDesc;
+    try {
+      if (pd === null) throw this.cannotWait();
+      if (!pd.park(this.mode, this)) { this.watch(); return; }
+    } catch (e) {
+      this.failed(e);
+      return;
+    }
+    this.proceed(false);
+  }
+
+  /** Go's loop after a wait (or, with prepare, a deferred start): try; on EAGAIN park again. */
+  private proceed(prepare: boolean): void {
+    try {
+      const pd = this.fd.pollDesc;
+      if (prepare && pd !== null) {
+        const e = pd.prepare(this.mode);
+        if (e !== null) throw e;
+      }
+      if (!this.attempt()) { this.park(); return; }
+      const v = this.value();
+      const resolve = this.settle();
+      this.unlock();
+      resolve(v);
+    } catch (e) {
+      if (this.active) this.failed(e);
+    }
+  }
+
+  private failed(e: unknown): void {
+    const err = this.wrap(e);
+    const reject = this.reject;
+    this.clear();
+    this.unlock();
+    reject(err);
+  }
+
+  private resolveNow(): Promise<T> {
+    const v = this.value();
+    this.clear();
+    this.unlock();
+    return this.settledNow(v);
+  }
+
+  private rejectNow(e: unknown, locked: boolean): Promise<T> {
+    const err = this.wrap(e);
+    this.clear();
+    if (locked) this.unlock();
+    return Promise.reject(err);
+  }
+
+  private wrap(e: unknown): unknown {
+    const err = this.shape(e);
+    const w = this.wraps === null ? null : this.fd.errorWrapper;
+    return w === null ? err : w.wrapError(this.wraps!, err, this.signal);
+  }
+
+  private unlock(): void { this.fd.unlock(this.mode === 'r'); }
+
+  private promise(): Promise<T> {
     const p = new Promise<T>(capture);
     this.resolve = capturedResolve as (v: T) => void;
     this.reject = capturedReject;
     return p;
   }
 
-  /** The last try gave EAGAIN: park on pd, or try again at once if readiness came meanwhile. */
-  parkOn(pd: PollDesc): void {
-    let ready: boolean;
-    try {
-      ready = pd.park(this.mode, this);
-    } catch (e) {
-      this.failed(e);
-      return;
-    }
-    if (ready) this.retry(true);
-    else this.watch();
-  }
-
-  /** Listens for the signal's abort while parked or queued (an EventListener object: no closure). */
-  watch(): void {
-    if (this.signal !== undefined && !this.watching) {
-      this.watching = true;
-      this.signal.addEventListener('abort', this, { once: true });
-    }
-  }
-
   /** Not settled yet. */
-  get active(): boolean { return this.reject !== NOOP; }
+  private get active(): boolean { return this.reject !== NOOP; }
 
   /** Clears the op for reuse; returns the resolver, to call after unlocking. */
-  settle(): (v: T) => void {
+  private settle(): (v: T) => void {
     const r = this.resolve;
-    this.clear();
-    return r;
-  }
-
-  settleReject(): (e: unknown) => void {
-    const r = this.reject;
     this.clear();
     return r;
   }
@@ -87,50 +201,31 @@ abstract class Op<T> implements Parker, Deferred {
   private clear(): void {
     if (this.watching) { this.signal!.removeEventListener('abort', this); this.watching = false; }
     this.signal = undefined;
-    this.buf = null;
     this.resolve = NOOP;
     this.reject = NOOP;
+    this.clearArgs();
   }
 
-  runDeferred(): void { if (!this.abandoned) this.retry(false); }
-  pdReady(): void { this.retry(true); }
-  pdFail(_mode: 'r' | 'w', err: Error): void { this.failed(err); }
-
-  /** The signal aborted. Parked: taken back. Otherwise queued for the budget (a signalled op has a record of its own). */
-  handleEvent(): void {
-    const reason: unknown = this.signal!.reason;
-    if (!this.unpark()) this.abandoned = true;
-    this.failed(reason);
-  }
-
-  private retry(afterWait: boolean): void {
-    try {
-      this.again(afterWait);
-    } catch (e) {
-      if (this.active) this.failed(e);
+  /** Listens for the signal's abort while parked or queued (an EventListener object: no closure). */
+  private watch(): void {
+    if (this.signal !== undefined && !this.watching) {
+      this.watching = true;
+      this.signal.addEventListener('abort', this, { once: true });
     }
   }
 
-  protected abstract readonly mode: 'r' | 'w';
-  protected abstract again(afterWait: boolean): void;
-  protected abstract failed(e: unknown): void;
-  protected abstract unpark(): boolean;
-}
+  /** @internal Budget: this op's turn came (it starts as a new operation: prepare first). */
+  runDeferred(): void { if (!this.abandoned) this.proceed(true); }
+  /** @internal PollDesc: ready for this op's mode (Go retries the system call whatever error bits came). */
+  pdReady(): void { this.proceed(false); }
+  /** @internal PollDesc: the wait failed (closing, deadline, kernel error). */
+  pdFail(_mode: 'r' | 'w', err: Error): void { this.failed(err); }
 
-export class ReadOp extends Op<number | Uint8Array | null> {
-  /** readChunk(): the bytes go through the scratch buffer into a chunk of their own. */
-  chunk = false;
-  protected readonly mode = 'r';
-  protected again(afterWait: boolean): void { this.fd.readAgain(this, afterWait); }
-  protected failed(e: unknown): void { this.fd.readFailed(this, e); }
-  protected unpark(): boolean { return this.fd.unparkRead(this); }
-}
-
-export class WriteOp extends Op<number> {
-  /** Bytes written so far. */
-  nn = 0;
-  protected readonly mode = 'w';
-  protected again(afterWait: boolean): void { this.fd.writeAgain(this, afterWait); }
-  protected failed(e: unknown): void { this.fd.writeFailed(this, e); }
-  protected unpark(): boolean { return this.fd.unparkWrite(this); }
+  /** @internal The signal aborted. Parked: taken back. Otherwise queued for the budget (a signalled op has a record of its own). */
+  handleEvent(): void {
+    const reason: unknown = this.signal!.reason;
+    const pd = this.fd.pollDesc;
+    if (pd === null || !pd.unpark(this.mode, this)) this.abandoned = true;
+    this.failed(reason);
+  }
 }

@@ -408,7 +408,7 @@ export class ServeConn implements Parker, Deferred {
         rethrow(x);
         return;
       }
-      if (e.timeout && op === 'read' && (this.st & (CLOSED | BROKEN)) === 0 && !this.pd!.hasErr('r')) {
+      if (e.timeout && op === 'read' && (this.st & (CLOSED | BROKEN)) === 0 && this.pd!.checkErr('r') === null) {
         this.park();
         return;
       }

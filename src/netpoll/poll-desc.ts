@@ -79,7 +79,11 @@ export class PollDesc {
 
   get isClosing(): boolean { return (this.st & CLOSING) !== 0; }
 
-  /** netpollcheckerr: the pending error for mode, or null. */
+  /**
+   * netpollcheckerr: the pending error for mode (closing, an expired
+   * deadline, a kernel error on the descriptor), or null. Reads no state
+   * it changes.
+   */
   checkErr(mode: 'r' | 'w'): Error | null {
     const st = this.st;
     if ((st & (mode === 'r' ? R_ERR : W_ERR)) === 0) return null;
@@ -88,15 +92,11 @@ export class PollDesc {
     return new NotPollableError('not pollable: the kernel reported an error on this descriptor');
   }
 
-  /** True when the next wait(mode) would fail at once: lets callers skip a doomed syscall. */
-  hasErr(mode: 'r' | 'w'): boolean {
-    return (this.st & (mode === 'r' ? R_ERR : W_ERR)) !== 0;
-  }
-
   /**
-   * Go's pollDesc.prepare: the pending error for mode, or null after
-   * forgetting stale readiness (an edge from before the system call the
-   * caller is about to make: that call itself tells).
+   * pollReset (Go's pollDesc.prepare): the pending error for mode, or null
+   * after forgetting stale readiness (an edge from before the system call
+   * the caller is about to make: that call itself tells). Every operation
+   * calls it once before its first system call.
    */
   prepare(mode: 'r' | 'w'): Error | null {
     const e = this.checkErr(mode);
@@ -104,7 +104,14 @@ export class PollDesc {
     return e;
   }
 
-  /** pollReset: prepare() for one or both modes, throwing the pending error. */
+  /**
+   * prepare() for one or both modes, throwing the pending error: the public
+   * convenience for callers that use exceptions.
+   *
+   * @example
+   * pd.reset('r');                 // throws NetClosingError / DeadlineExceededError
+   * const n = read(fd, buf, len);  // then the system call itself says EAGAIN or not
+   */
   reset(mode: Mode): void {
     if (mode !== 'r' && mode !== 'w') {
       checkMode(mode);
