@@ -3,6 +3,7 @@
 // bounds (bounds.ts) before any call that lets the kernel write into memory.
 import { fn, orErrno as r } from './libc-handle.ts';
 import { IS_LINUX, OS_NAME } from './platform.ts';
+import { libcSymbol } from './symbols.ts';
 
 const readC = fn('intptr_t read(int fd, void *buf, size_t count)');
 const writeC = fn('intptr_t write(int fd, const void *buf, size_t count)');
@@ -65,7 +66,7 @@ export interface KqueueCalls {
 }
 function makeKqueue(): KqueueCalls {
   const kq = fn('int kqueue(void)');
-  const ke = fn('int kevent(int kq, const void *changelist, int nchanges, void *eventlist, int nevents, const void *timeout)');
+  const ke = fn(`int ${libcSymbol('kevent')}(int kq, const void *changelist, int nchanges, void *eventlist, int nevents, const void *timeout)`);
   return {
     kqueue: () => r(kq()),
     kevent: (q, ch, nch, ev, nev, ts) => r(ke(q, ch, nch, ev, nev, ts)),

@@ -5,7 +5,7 @@
 import { endianness } from 'node:os';
 import { C } from './constants.ts';
 import { libc } from './libc-handle.ts';
-import { IS_LINUX } from './platform.ts';
+import { IS_LINUX, OS_NAME, type OS } from './platform.ts';
 
 const LE = endianness() === 'LE';
 
@@ -14,8 +14,12 @@ export const SIZEOF_SOCKADDR_IN6 = 28;
 /** sun_path: 108 bytes on Linux, 104 on the BSDs and macOS. */
 export const SUN_PATH_LEN = IS_LINUX ? 108 : 104;
 export const SIZEOF_SOCKADDR_UN = 2 + SUN_PATH_LEN;
+/** struct sockaddr_storage on os: 128 bytes, but 256 on OpenBSD (its __ss_pad3 is 240 bytes). */
+export function sockaddrStorageSizeFor(os: OS): number {
+  return os === 'openbsd' ? 256 : 128;
+}
 /** struct sockaddr_storage: room for any of them (accept, getsockname). */
-export const SIZEOF_SOCKADDR_STORAGE = 128;
+export const SIZEOF_SOCKADDR_STORAGE = sockaddrStorageSizeFor(OS_NAME);
 
 export interface SockaddrInet4 {
   readonly family: 'inet4';

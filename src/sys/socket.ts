@@ -11,12 +11,13 @@ import { C } from './constants.ts';
 import { fn, orErrno as r } from './libc-handle.ts';
 import { close, fcntl } from './libc.ts';
 import { IS_LINUX, OS_NAME } from './platform.ts';
+import { libcSymbol } from './symbols.ts';
 
 // Linux/arm (32-bit) lacks accept4 in older kernels; only x64/arm64 are supported.
 const HAS_ACCEPT4 = OS_NAME !== 'darwin';
 const HAS_SOCK_FLAGS = C.SOCK_NONBLOCK !== 0;
 
-const socketC = fn('int socket(int domain, int type, int protocol)');
+const socketC = fn(`int ${libcSymbol('socket')}(int domain, int type, int protocol)`);
 const socketpairC = fn('int socketpair(int domain, int type, int protocol, _Out_ int *sv)');
 const bindC = fn('int bind(int fd, const void *addr, uint32_t len)');
 const listenC = fn('int listen(int fd, int backlog)');
@@ -163,18 +164,22 @@ export function setsockopt(fd: number, level: number, name: number, val: Uint8Ar
 }
 
 const lingerBuf = new Int32Array(2);
+/** The option whose l_linger counts seconds: SO_LINGER_SEC on macOS (its SO_LINGER counts ticks), else SO_LINGER. */
+export function lingerOption(c: { SO_LINGER: number; SO_LINGER_SEC: number } = C): number {
+  return c.SO_LINGER_SEC !== 0 ? c.SO_LINGER_SEC : c.SO_LINGER;
+}
 /** SO_LINGER: struct linger { int l_onoff; int l_linger; }. secs < 0 turns lingering off. */
 export function setLinger(fd: number, secs: number): number {
   lingerBuf[0] = secs >= 0 ? 1 : 0;
   lingerBuf[1] = secs >= 0 ? secs : 0;
-  return r(setsockoptC(fd, C.SOL_SOCKET, C.SO_LINGER, lingerBuf, 8));
+  return r(setsockoptC(fd, C.SOL_SOCKET, lingerOption(), lingerBuf, 8));
 }
 
 /** SO_LINGER into out: out[0] l_onoff, out[1] l_linger; 0 or -errno. */
 export function getLinger(fd: number, out: Int32Array): number {
   intLen[0] = 8;
   lingerBuf.fill(0);
-  const e = r(getsockoptC(fd, C.SOL_SOCKET, C.SO_LINGER, lingerBuf, intLen));
+  const e = r(getsockoptC(fd, C.SOL_SOCKET, lingerOption(), lingerBuf, intLen));
   if (e >= 0) { out[0] = lingerBuf[0]!; out[1] = lingerBuf[1]!; }
   return e;
 }
