@@ -22,7 +22,7 @@ import { toNodeStream, webStreams, type DuplexIO, type StreamOptions, type WebSt
 import { pathError, PathError } from './errors.ts';
 import { kindOf, pollableKind, type FileKind } from './kind.ts';
 import { PooledIO } from './pooled.ts';
-import { NoPriorityError, PriorityHub, type PriorityEntry } from './priority.ts';
+import { NoPriorityError, PriorityEntry } from './priority.ts';
 
 const EAGAIN = -C.EAGAIN;
 
@@ -126,7 +126,7 @@ export class File implements DuplexIO, AsyncDisposable, ErrorWrapper {
     try {
       if (opts.priority === true) {
         try {
-          prio = PriorityHub.add(np, sysfd);
+          prio = PriorityEntry.add(sysfd);
         } catch (e) {
           throw pathError('waitPriority', name, e);
         }

@@ -1,21 +1,26 @@
 // Priority (exceptional) events: out-of-band data on a socket, a sysfs GPIO
-// value or a kernfs file (/proc/self/mounts) that changed. The poller is
-// never asked for them: a descriptor that wants them is added to a second,
-// small poller of its own kind (an epoll set with EPOLLPRI on Linux, a kqueue
-// with EVFILT_EXCEPT where the kernel has it), and that poller's descriptor
-// sits on the main one as an ordinary readable descriptor. Descriptors that
-// did not ask cost nothing, and the main poller's interest set is unchanged.
-// The second poller exists while some descriptor is registered with it.
-import { FD } from '../fd/fd.ts';
-import { NetClosingError } from '../netpoll/errors.ts';
-import type { Netpoll } from '../netpoll/netpoll.ts';
-import { C, EPOLLERR, EPOLLET, EPOLLHUP, EPOLLPRI, EPOLL_CLOEXEC, EPOLL_CTL_ADD, EPOLL_CTL_DEL } from '../sys/constants.ts';
+// value or a kernfs file (/proc/self/mounts) that changed. The project's
+// poller is never asked for them: a descriptor that wants them gets a small
+// poller of its own (an epoll set with EPOLLPRI on Linux, a kqueue with
+// EVFILT_EXCEPT where the kernel has it) holding that one descriptor, and
+// Node's loop watches that small poller's descriptor (uv_poll). Descriptors
+// that did not ask cost nothing.
+//
+// Why not under the project's poller, and why one descriptor per small
+// poller: kernfs files report a change to the first poll that looks (the
+// look consumes it). With pollers nested, the outermost one's look is that
+// first look; every poller below it then finds nothing. So the small poller
+// sits right under libuv's, and its being readable IS the event: there is
+// no need to ask it which member fired, only to empty it.
+import koffi from 'koffi';
+import { DoubleWaitError, NetClosingError } from '../netpoll/errors.ts';
+import { C, EPOLLET, EPOLLPRI, EPOLL_CLOEXEC, EPOLL_CTL_ADD } from '../sys/constants.ts';
 import { EpollEventBuffer } from '../sys/epoll-layout.ts';
 import { KeventBuffer } from '../sys/kevent-layout.ts';
 import { close as closeRaw, epoll, kernelKqueue } from '../sys/libc.ts';
 import { SyscallError } from '../sys/syscall-error.ts';
 
-const BATCH = 64;
+const BATCH = 4;
 
 /** A priority wait on a file opened without `priority: true`. */
 export class NoPriorityError extends Error {
@@ -26,13 +31,12 @@ export class NoPriorityError extends Error {
   }
 }
 
-/** The kernel's second poller: add, remove, harvest without waiting. */
+/** The small poller: add its one descriptor, empty its ready list without waiting. */
 interface Kernel {
   readonly fd: number;
-  add(sysfd: number, token: number): number;
-  remove(sysfd: number): number;
-  /** Calls onEvent(token) for each pending event; returns how many. */
-  harvest(onEvent: (token: number) => void): number;
+  add(sysfd: number): number;
+  /** Empties the ready list; returns how many events it held. */
+  harvest(): number;
 }
 
 function epollKernel(): Kernel {
@@ -43,18 +47,13 @@ function epollKernel(): Kernel {
   const events = new EpollEventBuffer(BATCH);
   return {
     fd: epfd,
-    add(sysfd, token) {
-      ctl.set(0, EPOLLPRI | EPOLLET, 0, token);
+    add(sysfd) {
+      ctl.set(0, EPOLLPRI | EPOLLET, 0, 0);
       return sys.epollCtl(epfd, EPOLL_CTL_ADD, sysfd, ctl.bytes);
     },
-    remove(sysfd) { return sys.epollCtl(epfd, EPOLL_CTL_DEL, sysfd, ctl.bytes); },
-    harvest(onEvent) {
+    harvest() {
       let n: number;
       do n = sys.epollWait(epfd, events.bytes, BATCH, 0); while (n === -C.EINTR);
-      if (n < 0) throw new SyscallError('epoll_wait', -n);
-      for (let i = 0; i < n; i++) {
-        if ((events.events(i) & (EPOLLPRI | EPOLLERR | EPOLLHUP)) !== 0) onEvent(events.dataLow(i));
-      }
       return n;
     },
   };
@@ -69,19 +68,13 @@ function kqueueKernel(): Kernel {
   const zero = new Uint8Array(16);
   return {
     fd: kq,
-    add(sysfd, token) {
-      change.set(0, sysfd, C.EVFILT_EXCEPT, C.EV_ADD | C.EV_CLEAR, C.NOTE_OOB, 0, token);
+    add(sysfd) {
+      change.set(0, sysfd, C.EVFILT_EXCEPT, C.EV_ADD | C.EV_CLEAR, C.NOTE_OOB, 0, 0);
       return sys.kevent(kq, change.bytes, 1, null, 0, zero);
     },
-    remove(sysfd) {
-      change.set(0, sysfd, C.EVFILT_EXCEPT, C.EV_DELETE, 0, 0, 0);
-      return sys.kevent(kq, change.bytes, 1, null, 0, zero);
-    },
-    harvest(onEvent) {
+    harvest() {
       let n: number;
       do n = sys.kevent(kq, null, 0, events.bytes, BATCH, zero); while (n === -C.EINTR);
-      if (n < 0) throw new SyscallError('kevent', -n);
-      for (let i = 0; i < n; i++) onEvent(events.udata(i));
       return n;
     },
   };
@@ -92,140 +85,82 @@ export const HAS_PRIORITY = epoll !== null || C.EVFILT_EXCEPT !== 0;
 
 interface Waiter { resolve: () => void; reject: (e: unknown) => void; signal: AbortSignal | undefined; onAbort: (() => void) | null }
 
-/** One descriptor's registration: what waitPriority() parks on. */
+/** One descriptor's registration for priority events. */
 export class PriorityEntry {
-  waiter: Waiter | null = null;
+  private readonly handle: ReturnType<typeof koffi.node.poll>;
+  private waiter: Waiter | null = null;
   /** An event came while nobody waited (Go's pdReady): the next wait returns at once. */
-  pending = false;
-  constructor(readonly sysfd: number, readonly token: number, readonly hub: PriorityHub) {}
+  private pending = false;
+  private removed = false;
 
-  /** Resolves at the next priority event (or one that came since the last wait). */
-  wait(signal?: AbortSignal): Promise<void> { return this.hub.wait(this, signal); }
-  /** Leaves the second poller; a parked wait fails with the closed error. Before the descriptor is closed. */
-  remove(): void { this.hub.remove(this); }
-}
-
-const hubs = new WeakMap<Netpoll, PriorityHub>();
-
-export class PriorityHub {
-  private readonly kernel: Kernel;
-  private readonly fd: FD;
-  private readonly entries = new Map<number, PriorityEntry>();
-  private nextToken = 1;
-  private waiting = 0;
-  private pumping = false;
-  private pumpAbort: AbortController | null = null;
-
-  private constructor(private readonly np: Netpoll) {
-    if (!HAS_PRIORITY) throw new Error('netpoll: this kernel has no priority (EVFILT_EXCEPT) events');
-    this.kernel = epoll !== null ? epollKernel() : kqueueKernel();
-    try {
-      this.fd = new FD(this.kernel.fd, { netpoll: np });
-    } catch (e) {
-      closeRaw(this.kernel.fd);
-      throw e;
-    }
+  private constructor(private readonly kernel: Kernel) {
+    // Kept reachable for the entry's life: koffi's finalizer closes a collected handle.
+    this.handle = koffi.node.poll(kernel.fd, { readable: true }, this.onReadable as never);
+    this.handle.unref();
   }
 
   /**
-   * Registers sysfd for priority events with np's second poller (made on
-   * first use). Throws the kernel's error for a descriptor it cannot watch
-   * (EPERM: a regular file on a disk filesystem).
+   * Registers sysfd for priority events on a small poller of its own,
+   * watched by Node's loop. Throws the kernel's error for a descriptor it
+   * cannot watch (EPERM: a regular file on a disk filesystem).
    */
-  static add(np: Netpoll, sysfd: number): PriorityEntry {
-    let hub = hubs.get(np);
-    if (hub === undefined) hubs.set(np, hub = new PriorityHub(np));
+  static add(sysfd: number): PriorityEntry {
+    if (!HAS_PRIORITY) throw new Error('netpoll: this kernel has no priority (EVFILT_EXCEPT) events');
+    const kernel = epoll !== null ? epollKernel() : kqueueKernel();
     try {
-      return hub.register(sysfd);
+      const r = kernel.add(sysfd);
+      if (r < 0) throw new SyscallError(epoll !== null ? 'epoll_ctl' : 'kevent', -r);
+      return new PriorityEntry(kernel);
     } catch (e) {
-      hub.closeIfIdle();
+      closeRaw(kernel.fd);
       throw e;
     }
   }
 
-  private register(sysfd: number): PriorityEntry {
-    const token = this.nextToken;
-    this.nextToken = (token % 0xffffffff) + 1; // 1 .. 2^32-1: the token fits epoll's low data word
-    const r = this.kernel.add(sysfd, token);
-    if (r < 0) throw new SyscallError(epoll !== null ? 'epoll_ctl' : 'kevent', -r);
-    const entry = new PriorityEntry(sysfd, token, this);
-    this.entries.set(token, entry);
-    return entry;
-  }
+  // koffi's typings say cb(ev); it calls cb(status, ev).
+  private readonly onReadable = (status: number): void => {
+    if (this.removed) return;
+    // Empty the small poller so the next event is a new edge; its being readable was the event.
+    while (this.kernel.harvest() === BATCH);
+    if (status < 0) { this.settle(new Error(`netpoll: libuv poll failed (status ${status})`)); return; }
+    if (this.waiter !== null) this.settle(null);
+    else this.pending = true;
+  };
 
-  remove(entry: PriorityEntry): void {
-    if (this.entries.get(entry.token) !== entry) return;
-    this.entries.delete(entry.token);
-    this.kernel.remove(entry.sysfd); // EBADF/ENOENT: the kernel already forgot it
-    const w = entry.waiter;
-    if (w !== null) this.settle(entry, new NetClosingError('use of closed file'));
-    this.closeIfIdle();
-  }
-
-  wait(entry: PriorityEntry, signal: AbortSignal | undefined): Promise<void> {
-    if (this.entries.get(entry.token) !== entry) return Promise.reject(new NetClosingError('use of closed file'));
+  /** Resolves at the next priority event, or at once for one that came since the last wait. One waiter at a time. */
+  wait(signal?: AbortSignal): Promise<void> {
+    if (this.removed) return Promise.reject(new NetClosingError('use of closed file'));
     if (signal?.aborted) return Promise.reject(signal.reason);
-    if (entry.waiter !== null) return Promise.reject(new Error('netpoll: a task already waits for priority events on this file'));
-    if (entry.pending) { entry.pending = false; return Promise.resolve(); }
+    if (this.waiter !== null) return Promise.reject(new DoubleWaitError('priority'));
+    if (this.pending) { this.pending = false; return Promise.resolve(); }
     return new Promise<void>((resolve, reject) => {
       const w: Waiter = { resolve, reject, signal, onAbort: null };
       if (signal !== undefined) {
-        w.onAbort = () => this.settle(entry, signal.reason);
+        w.onAbort = () => this.settle(signal.reason);
         signal.addEventListener('abort', w.onAbort, { once: true });
       }
-      entry.waiter = w;
-      this.waiting++;
-      if (!this.pumping) void this.pump();
+      this.waiter = w;
+      this.handle.ref(); // a waiter keeps the process alive, as a parked read does
     });
   }
 
-  /** Settles entry's waiter: resolved with no error, else rejected with it. */
-  private settle(entry: PriorityEntry, err: unknown): void {
-    const w = entry.waiter;
+  /** Settles the waiter: resolved for null, else rejected with err. */
+  private settle(err: unknown): void {
+    const w = this.waiter;
     if (w === null) return;
-    entry.waiter = null;
+    this.waiter = null;
+    this.handle.unref();
     if (w.onAbort !== null) w.signal!.removeEventListener('abort', w.onAbort);
-    if (--this.waiting === 0) this.pumpAbort?.abort();
     if (err === null) w.resolve(); else w.reject(err);
   }
 
-  /** While anyone waits: wait for the second poller to be readable, then hand out what it holds. */
-  private async pump(): Promise<void> {
-    this.pumping = true;
-    try {
-      while (this.waiting > 0) {
-        const ac = this.pumpAbort = new AbortController();
-        try {
-          await this.fd.waitRead(ac.signal);
-        } catch (e) {
-          if (ac.signal.aborted) continue;
-          for (const entry of this.entries.values()) this.settle(entry, e);
-          return;
-        }
-        this.harvest();
-      }
-    } finally {
-      this.pumping = false;
-      this.pumpAbort = null;
-    }
-  }
-
-  private harvest(): void {
-    while (this.kernel.harvest(this.onEvent) === BATCH);
-  }
-
-  private readonly onEvent = (token: number): void => {
-    const entry = this.entries.get(token);
-    if (entry === undefined) return;
-    if (entry.waiter !== null) this.settle(entry, null);
-    else entry.pending = true;
-  };
-
-  /** The last registration left: close the second poller. */
-  closeIfIdle(): void {
-    if (this.entries.size !== 0) return;
-    if (hubs.get(this.np) === this) hubs.delete(this.np);
-    this.pumpAbort?.abort();
-    void this.fd.close().catch(() => { /* the Netpoll was shut down first */ });
+  /** Stops watching and closes the small poller; a parked wait fails with the closed error. Before the descriptor itself is closed. */
+  remove(): void {
+    if (this.removed) return;
+    this.settle(new NetClosingError('use of closed file'));
+    this.removed = true;
+    this.handle.stop();
+    this.handle.close();
+    closeRaw(this.kernel.fd);
   }
 }
