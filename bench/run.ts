@@ -65,6 +65,7 @@ function parseArgs(argv: string[]): Options {
     } else throw new Error(`unknown argument ${a} (try --help)`);
   }
   if (!o.rounds) o.rounds = o.mode === 'smoke' ? 1 : o.mode === 'quick' ? 2 : 3;
+  if (o.out === RESULTS_DIR && o.mode !== 'full') o.out = join(RESULTS_DIR, 'local'); // quick and smoke runs: git-ignored
   return o;
 }
 

@@ -11,6 +11,7 @@ import { decodeSockaddr } from '../sys/sockaddr.ts';
 import { Addr, type Network } from './addr.ts';
 import { OpError, wrapError } from './errors.ts';
 import { unpackPeer, type PackedPeer } from './peer.ts';
+import { keepAliveSecs, MAX_KEEP_ALIVE } from './sock.ts';
 import { toNodeStream, webStreams, type DuplexIO, type StreamOptions, type WebStreams } from './streams.ts';
 
 export class Conn implements DuplexIO, AsyncDisposable, ErrorWrapper {
@@ -195,12 +196,18 @@ export class Conn implements DuplexIO, AsyncDisposable, ErrorWrapper {
   }
 }
 
-/** Go's setKeepAlive + setKeepAlivePeriod (idle time and interval both set to the period). */
+/**
+ * Go's setKeepAlive + setKeepAlivePeriod (idle time and interval both set
+ * to the period). A period the kernel would refuse is a RangeError before
+ * anything changes.
+ */
 export function setKeepAlive(fd: FD, on: boolean, delayMs?: number): void {
+  if (on && delayMs !== undefined && (!(delayMs > 0) || delayMs > MAX_KEEP_ALIVE)) {
+    throw new RangeError(`netpoll: keep-alive delay must be > 0 and at most ${MAX_KEEP_ALIVE} ms, got ${String(delayMs)}`);
+  }
   fd.setsockoptInt(C.SOL_SOCKET, C.SO_KEEPALIVE, on ? 1 : 0);
   if (!on || delayMs === undefined) return;
-  if (!Number.isFinite(delayMs) || delayMs <= 0) throw new RangeError(`netpoll: keep-alive delay must be > 0 ms, got ${String(delayMs)}`);
-  const secs = Math.max(1, Math.ceil(delayMs / 1000));
+  const secs = keepAliveSecs(delayMs);
   if (C.TCP_KEEPIDLE !== 0) fd.setsockoptInt(C.IPPROTO_TCP, C.TCP_KEEPIDLE, secs);
   if (C.TCP_KEEPINTVL !== 0) fd.setsockoptInt(C.IPPROTO_TCP, C.TCP_KEEPINTVL, secs);
 }

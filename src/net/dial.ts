@@ -5,14 +5,13 @@
 import { Netpoll } from '../netpoll/netpoll.ts';
 import { atMonotonic, MonotonicDate, now } from '../netpoll/deadline.ts';
 import { DeadlineExceededError } from '../netpoll/errors.ts';
-import { C } from '../sys/constants.ts';
 import { close as closeRaw } from '../sys/libc.ts';
 import { decodeSockaddr, encodeSockaddr } from '../sys/sockaddr.ts';
 import { Addr, AddrError, checkNetwork, resolveTCPAddrs, resolveUnixAddr, splitHostPort, type LookupFunction, type Network } from './addr.ts';
-import { Conn, setKeepAlive } from './conn.ts';
+import { Conn } from './conn.ts';
 import { OpError } from './errors.ts';
 import { parseIP } from './ip.ts';
-import { bindTo, favoriteFamily, newFD, sysSocket } from './sock.ts';
+import { applySocketOptions, bindTo, favoriteFamily, newFD, socketOptions, sysSocket, type SocketOptions } from './sock.ts';
 
 export interface DialOptions {
   /**
@@ -29,7 +28,7 @@ export interface DialOptions {
   localAddress?: string;
   /** TCP_NODELAY, on by default as in Go. */
   noDelay?: boolean;
-  /** Keep-alive period in ms; 0 or less turns it off (default 15 s, as Go). */
+  /** Keep-alive period in ms; 0 or less turns it off (default 15 s, as Go); more than 32767 s is a RangeError. */
   keepAlive?: number;
   /**
    * The name lookup to use instead of the system's (Go's Dialer.Resolver,
@@ -116,6 +115,7 @@ export async function dial(network: Network, address: string, opts: DialOptions 
   signal?.throwIfAborted();
   const netpoll = opts.netpoll ?? Netpoll.current();
   const deadline = dialDeadline(opts);
+  const so = socketOptions(opts.noDelay, opts.keepAlive);
 
   let raddrs: Addr[];
   let laddr: Addr | null = null;
@@ -159,37 +159,30 @@ export async function dial(network: Network, address: string, opts: DialOptions 
       break;
     }
     try {
-      return await dialOne(net, laddr, raddr, d, opts, netpoll);
+      return await dialOne(net, laddr, raddr, d, opts, netpoll, so);
     } catch (e) {
       if (signal?.aborted) throw signal.reason;
       if (e instanceof TypeError) throw e;
-      first ??= e instanceof OpError ? e : new OpError({ op: 'dial', net, source: laddr, addr: raddr, cause: e });
+      // Go's dialSingle: each attempt's error is wrapped once, here.
+      first ??= new OpError({ op: 'dial', net, source: laddr, addr: raddr, cause: e });
     }
   }
   throw first;
 }
 
-async function dialOne(net: Network, laddr: Addr | null, raddr: Addr, deadline: number | null, opts: DialOptions, netpoll: Netpoll): Promise<Conn> {
+/** One address (Go's dialTCP / dialUnix): the raw error on failure, the socket closed; dial() wraps it. */
+async function dialOne(net: Network, laddr: Addr | null, raddr: Addr, deadline: number | null, opts: DialOptions,
+                       netpoll: Netpoll, so: SocketOptions): Promise<Conn> {
   const { signal } = opts;
   const { family, ipv6only } = favoriteFamily(net, laddr, raddr, 'dial');
-  let sysfd: number;
-  try {
-    sysfd = sysSocket(family, ipv6only);
-  } catch (e) {
-    throw new OpError({ op: 'dial', net, source: laddr, addr: raddr, cause: e });
-  }
-  let fd;
+  const sysfd = sysSocket(family, ipv6only);
   try {
     if (laddr) bindTo(sysfd, laddr.toSockaddr(family));
   } catch (e) {
     closeRaw(sysfd);
-    throw new OpError({ op: 'dial', net, source: laddr, addr: raddr, cause: e });
+    throw e;
   }
-  try {
-    fd = newFD(sysfd, netpoll);
-  } catch (e) {
-    throw new OpError({ op: 'dial', net, source: laddr, addr: raddr, cause: e });
-  }
+  const fd = newFD(sysfd, netpoll);
   try {
     if (deadline !== null) fd.setWriteDeadline(new MonotonicDate(deadline));
     const { bytes, length } = encodeSockaddr(raddr.toSockaddr(family));
@@ -197,19 +190,10 @@ async function dialOne(net: Network, laddr: Addr | null, raddr: Addr, deadline: 
     // Go: a cancellation that raced with success still fails the dial.
     signal?.throwIfAborted();
     if (deadline !== null) fd.setWriteDeadline(null);
-    let local: Addr;
-    if (net === 'unix') {
-      local = Addr.fromSockaddr(decodeSockaddr(fd.getsockname()));
-    } else {
-      if (opts.noDelay ?? true) fd.setsockoptInt(C.IPPROTO_TCP, C.TCP_NODELAY, 1);
-      const ka = opts.keepAlive ?? 15_000;
-      if (ka > 0) setKeepAlive(fd, true, ka);
-      local = Addr.fromSockaddr(decodeSockaddr(fd.getsockname()));
-    }
-    return new Conn(fd, net, local, raddr);
+    if (net !== 'unix') applySocketOptions(fd.sysfd, so);
+    return new Conn(fd, net, Addr.fromSockaddr(decodeSockaddr(fd.getsockname())), raddr);
   } catch (e) {
     await fd.close().catch(() => {});
-    if (signal?.aborted && e === signal.reason) throw e;
-    throw new OpError({ op: 'dial', net, source: laddr, addr: raddr, cause: e });
+    throw e;
   }
 }

@@ -8,7 +8,8 @@ import * as sock from '../sys/socket.ts';
 import { Addr, AddrError, checkNetwork, resolveTCPAddrs, resolveUnixAddr, type Network } from './addr.ts';
 import { OpError } from './errors.ts';
 import { Listener } from './listener.ts';
-import { bindTo, checkSyscall, favoriteFamily, maxListenerBacklog, newFD, sysSocket } from './sock.ts';
+import { check } from '../sys/syscall-error.ts';
+import { bindTo, favoriteFamily, maxListenerBacklog, newFD, socketOptions, sysSocket } from './sock.ts';
 
 export interface ListenOptions {
   /** listen(2)'s backlog; default the kernel's limit (somaxconn), as Go. */
@@ -20,7 +21,11 @@ export interface ListenOptions {
   netpoll?: Netpoll;
   /** TCP_NODELAY on accepted connections (default true). */
   noDelay?: boolean;
-  /** Keep-alive period in ms for accepted TCP connections; 0 or less turns it off (default 15 s, as Go). */
+  /**
+   * Keep-alive period in ms for accepted TCP connections; 0 or less turns it
+   * off (default 15 s, as Go). More than 32767 s is a RangeError here, so no
+   * accepted connection can fail on it.
+   */
   keepAlive?: number;
 }
 
@@ -40,6 +45,7 @@ export async function listen(network: Network, address: string, opts: ListenOpti
   const backlog = opts.backlog ?? maxListenerBacklog();
   if (!Number.isInteger(backlog) || backlog < 0) throw new RangeError(`netpoll: backlog must be a non-negative integer, got ${String(backlog)}`);
   const netpoll = opts.netpoll ?? Netpoll.current();
+  const so = socketOptions(opts.noDelay, opts.keepAlive);
 
   let laddr: Addr;
   try {
@@ -63,11 +69,11 @@ export async function listen(network: Network, address: string, opts: ListenOpti
   try {
     sysfd = sysSocket(family, ipv6only);
     if (net !== 'unix') {
-      checkSyscall('setsockopt', sock.setsockoptInt(sysfd, C.SOL_SOCKET, C.SO_REUSEADDR, 1));
+      check('setsockopt', sock.setsockoptInt(sysfd, C.SOL_SOCKET, C.SO_REUSEADDR, 1));
     }
-    if (opts.reusePort) checkSyscall('setsockopt', sock.setsockoptInt(sysfd, C.SOL_SOCKET, C.SO_REUSEPORT, 1));
+    if (opts.reusePort) check('setsockopt', sock.setsockoptInt(sysfd, C.SOL_SOCKET, C.SO_REUSEPORT, 1));
     bindTo(sysfd, laddr.toSockaddr(family));
-    checkSyscall('listen', sock.listen(sysfd, backlog));
+    check('listen', sock.listen(sysfd, backlog));
   } catch (e) {
     if (sysfd >= 0) closeRaw(sysfd);
     throw new OpError({ op: 'listen', net, addr: laddr, cause: e });
@@ -83,7 +89,7 @@ export async function listen(network: Network, address: string, opts: ListenOpti
   try {
     const bound = net === 'unix' && laddr.address !== '' ? laddr : Addr.fromSockaddr(decodeSockaddr(fd.getsockname()));
     const unlinkPath = net === 'unix' && laddr.address !== '' && !(IS_LINUX && laddr.address.startsWith('@')) ? laddr.address : null;
-    return new Listener(fd, net, bound, { netpoll, unlinkPath, noDelay: opts.noDelay, keepAlive: opts.keepAlive });
+    return new Listener(fd, net, bound, { netpoll, unlinkPath, noDelay: so.noDelay, keepAlive: so.keepAlive });
   } catch (e) {
     await fd.close().catch(() => {});
     throw new OpError({ op: 'listen', net, addr: laddr, cause: e });

@@ -7,13 +7,11 @@ import type { Netpoll } from '../netpoll/netpoll.ts';
 import { NetClosingError } from '../netpoll/errors.ts';
 import type { DeadlineInput } from '../netpoll/deadline.ts';
 import { debug } from '../netpoll/debug.ts';
-import { C } from '../sys/constants.ts';
 import { Addr, type Network } from './addr.ts';
-import { isUnspecified } from './ip.ts';
-import { Conn, setKeepAlive } from './conn.ts';
+import { Conn } from './conn.ts';
 import { OpError, isClosedError, wrapError } from './errors.ts';
 import { packPeer } from './peer.ts';
-import { newFD } from './sock.ts';
+import { applySocketOptions, boundToOne, newFD } from './sock.ts';
 
 export interface ListenerInit {
   netpoll: Netpoll;
@@ -48,8 +46,7 @@ export class Listener implements AsyncIterable<Conn>, AsyncDisposable {
     this.noDelay = init.noDelay ?? true;
     this.keepAlive = init.keepAlive ?? 15_000;
     this.unlinkPath = init.unlinkPath ?? null;
-    const ip = addr.ip;
-    this.specific = addr.network === 'unix' || (ip !== null && !isUnspecified(ip));
+    this.specific = boundToOne(addr);
   }
 
   get closed(): boolean { return this.isClosed; }
@@ -76,10 +73,7 @@ export class Listener implements AsyncIterable<Conn>, AsyncDisposable {
   private newConn(sysfd: number, sockaddr: Uint8Array): Conn {
     const fd = newFD(sysfd, this.netpoll);
     try {
-      if (this.network !== 'unix') {
-        if (this.noDelay) fd.setsockoptInt(C.IPPROTO_TCP, C.TCP_NODELAY, 1);
-        if (this.keepAlive > 0) setKeepAlive(fd, true, this.keepAlive);
-      }
+      if (this.network !== 'unix') applySocketOptions(sysfd, this);
       // Bound to one address, the listener's own is every connection's local one;
       // a wildcard listener's connections ask getsockname when someone wants it.
       const local = this.specific ? this.addr : null;

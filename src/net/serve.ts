@@ -2,19 +2,17 @@
 // connections. Where `for await (const conn of ln) serve(conn)` parks an
 // async frame and a buffer per connection, serve() keeps per connection only
 // its PollDesc, one small ServeConn and one pending readiness wait; the
-// bytes go through one scratch buffer shared by all (lean-conn.ts).
+// bytes go through one scratch buffer shared by all (serve-conn.ts).
 import type { Accepted } from '../fd/fd.ts';
 import { debug } from '../netpoll/debug.ts';
-import { C } from '../sys/constants.ts';
 import { close as sysClose } from '../sys/libc.ts';
-import * as sock from '../sys/socket.ts';
-import { isUnspecified } from './ip.ts';
 import { OpError, isClosedError } from './errors.ts';
-import { ServeConn, type ServeContext, type ServeHandler } from './lean-conn.ts';
+import { ServeConn, type ServeContext, type ServeHandler } from './serve-conn.ts';
 import { packPeer } from './peer.ts';
+import { applySocketOptions, boundToOne, socketOptions } from './sock.ts';
 import type { Listener } from './listener.ts';
 
-export { ServeConn, SCRATCH_SIZE, type ServeHandler } from './lean-conn.ts';
+export { ServeConn, SCRATCH_SIZE, type ServeHandler } from './serve-conn.ts';
 
 export interface ServeOptions {
   /** Aborting stops accepting and closes the listener; connections already accepted go on. */
@@ -53,19 +51,18 @@ export async function serve(listener: Listener, handler: ServeHandler, opts: Ser
   if (!(highWaterMark >= 0)) throw new RangeError(`netpoll: highWaterMark must be >= 0, got ${String(highWaterMark)}`);
 
   const addr = listener.addr;
-  const specific = addr.network === 'unix' || (addr.ip !== null && !isUnspecified(addr.ip));
+  // The listener's options, checked again here: a Listener made by hand never went through listen().
+  const so = socketOptions(listener.noDelay, listener.keepAlive);
   const ctx: ServeContext = {
     np: listener.netpoll,
     h: handler,
     network: listener.network,
-    local: specific ? addr : null,
+    local: boundToOne(addr) ? addr : null,
     readDeadlineMs,
     allowHalfOpen: opts.allowHalfOpen ?? false,
     highWaterMark,
   };
   const tcp = listener.network !== 'unix';
-  const noDelay = listener.noDelay;
-  const keepAliveSecs = listener.keepAlive > 0 ? Math.max(1, Math.ceil(listener.keepAlive / 1000)) : 0;
 
   const signal = opts.signal;
   const stop = (): void => {
@@ -94,21 +91,11 @@ export async function serve(listener: Listener, handler: ServeHandler, opts: Ser
         stop();
         throw new OpError({ op: 'accept', net: listener.network, source: addr, cause: e });
       }
-      if (tcp) acceptOptions(got.sysfd, noDelay, keepAliveSecs);
+      if (tcp) applySocketOptions(got.sysfd, so);
       open(ctx, got);
     }
   } finally {
     signal?.removeEventListener('abort', stop);
-  }
-}
-
-/** Go's newTCPConn: TCP_NODELAY and keep-alive, failures ignored as Go does. */
-function acceptOptions(fd: number, noDelay: boolean, keepAliveSecs: number): void {
-  if (noDelay) sock.setsockoptInt(fd, C.IPPROTO_TCP, C.TCP_NODELAY, 1);
-  if (keepAliveSecs > 0) {
-    sock.setsockoptInt(fd, C.SOL_SOCKET, C.SO_KEEPALIVE, 1);
-    if (C.TCP_KEEPIDLE !== 0) sock.setsockoptInt(fd, C.IPPROTO_TCP, C.TCP_KEEPIDLE, keepAliveSecs);
-    if (C.TCP_KEEPINTVL !== 0) sock.setsockoptInt(fd, C.IPPROTO_TCP, C.TCP_KEEPINTVL, keepAliveSecs);
   }
 }
 

@@ -9,18 +9,13 @@ import { close as closeRaw } from '../sys/libc.ts';
 import { IS_LINUX } from '../sys/platform.ts';
 import { encodeSockaddr, type Sockaddr } from '../sys/sockaddr.ts';
 import * as sock from '../sys/socket.ts';
-import { SyscallError } from '../sys/syscall-error.ts';
+import { check, SyscallError } from '../sys/syscall-error.ts';
 import type { Addr, Network } from './addr.ts';
 import { isUnspecified } from './ip.ts';
 
 export type Family = 'inet4' | 'inet6' | 'unix';
 
 const AF: Record<Family, number> = { inet4: C.AF_INET, inet6: C.AF_INET6, unix: C.AF_UNIX };
-
-function check(syscall: string, r: number): number {
-  if (r < 0) throw new SyscallError(syscall, -r);
-  return r;
-}
 
 let ipv4MapSupport: boolean | null = null;
 /** Go's supportsIPv4map: an AF_INET6 socket can take IPv4 peers (IPV6_V6ONLY off). */
@@ -92,4 +87,69 @@ export function newFD(sysfd: number, netpoll: Netpoll): FD {
   }
 }
 
-export { check as checkSyscall };
+/** Go's default keep-alive period (defaultTCPKeepAlive), in ms. */
+export const DEFAULT_KEEP_ALIVE = 15_000;
+/** The longest keep-alive period, in ms: Linux refuses TCP_KEEPIDLE and TCP_KEEPINTVL over 32767 s. */
+export const MAX_KEEP_ALIVE = 32_767_000;
+
+/** The per-connection options listen, dial and serve apply to each new TCP connection. */
+export interface SocketOptions {
+  /** TCP_NODELAY. */
+  readonly noDelay: boolean;
+  /** Keep-alive idle time and probe interval in ms; 0: off. */
+  readonly keepAlive: number;
+}
+
+/**
+ * Checks the noDelay and keepAlive options once, where the caller gives
+ * them (listen, dial, serve), so that nothing can fail later on a new
+ * connection: TypeError for a wrong type, RangeError for a period the
+ * kernel would refuse (more than 32767 s, Infinity). keepAlive 0 or less
+ * turns keep-alive off; undefined is Go's default, 15 s.
+ */
+export function socketOptions(noDelay: unknown, keepAlive: unknown): SocketOptions {
+  if (noDelay !== undefined && typeof noDelay !== 'boolean') {
+    throw new TypeError(`netpoll: noDelay must be a boolean, got ${typeof noDelay}`);
+  }
+  let ka = DEFAULT_KEEP_ALIVE;
+  if (keepAlive !== undefined) {
+    if (typeof keepAlive !== 'number' || Number.isNaN(keepAlive)) {
+      throw new TypeError(`netpoll: keepAlive must be a number of milliseconds, got ${String(keepAlive)}`);
+    }
+    if (keepAlive > MAX_KEEP_ALIVE) {
+      throw new RangeError(`netpoll: keepAlive must be at most ${MAX_KEEP_ALIVE} ms (32767 s), got ${String(keepAlive)}`);
+    }
+    ka = keepAlive > 0 ? keepAlive : 0;
+  }
+  return { noDelay: noDelay ?? true, keepAlive: ka };
+}
+
+/**
+ * Go's newTCPConn and the dialer's keep-alive: TCP_NODELAY and keep-alive on
+ * a new TCP connection, for listen (accepted), dial and serve alike. Errors
+ * are ignored, as Go ignores them: a connection is never dropped because an
+ * option did not take (the options were checked by socketOptions()).
+ */
+export function applySocketOptions(sysfd: number, o: SocketOptions): void {
+  if (o.noDelay) sock.setsockoptInt(sysfd, C.IPPROTO_TCP, C.TCP_NODELAY, 1);
+  if (o.keepAlive > 0) {
+    sock.setsockoptInt(sysfd, C.SOL_SOCKET, C.SO_KEEPALIVE, 1);
+    const secs = keepAliveSecs(o.keepAlive);
+    if (C.TCP_KEEPIDLE !== 0) sock.setsockoptInt(sysfd, C.IPPROTO_TCP, C.TCP_KEEPIDLE, secs);
+    if (C.TCP_KEEPINTVL !== 0) sock.setsockoptInt(sysfd, C.IPPROTO_TCP, C.TCP_KEEPINTVL, secs);
+  }
+}
+
+/** Go's roundDurationUp to seconds, at least 1. */
+export function keepAliveSecs(ms: number): number {
+  return Math.max(1, Math.ceil(ms / 1000));
+}
+
+/**
+ * A listener bound to one address (not a wildcard): every connection it
+ * accepts has that local address, so nobody needs to ask getsockname.
+ */
+export function boundToOne(addr: Addr): boolean {
+  return addr.network === 'unix' || (addr.ip !== null && !isUnspecified(addr.ip));
+}
+

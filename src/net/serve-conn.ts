@@ -5,7 +5,12 @@
 // synchronously: nothing can run between the read(2) and the handler, so no
 // other connection can overwrite the bytes (the crossing an async loop over
 // a shared buffer suffers). Writes go to the kernel at once; only what it
-// did not take is copied and queued until the socket drains.
+// did not take is copied and queued until the socket drains. The system
+// calls go through the same loops as FD's (fd/io.ts); what is lean here is
+// only the state around them: no fd-mutex, no promise, no op record.
+import {
+  consume, EAGAIN, readOnce, release, sockname, stop, writeError, writeOnce, writeSome, writevOnce, WROTE_ZERO,
+} from '../fd/io.ts';
 import { SCRATCH_SIZE } from '../fd/scratch.ts';
 import { defer, spend, type Deferred } from '../netpoll/budget.ts';
 import type { Netpoll, Parker, PollDesc } from '../netpoll/index.ts';
@@ -13,8 +18,7 @@ import type { DeadlineInput } from '../netpoll/deadline.ts';
 import { NetClosingError } from '../netpoll/errors.ts';
 import { debug } from '../netpoll/debug.ts';
 import { C } from '../sys/constants.ts';
-import { close as sysClose, read as sysRead } from '../sys/libc.ts';
-import { decodeSockaddr, SIZEOF_SOCKADDR_STORAGE } from '../sys/sockaddr.ts';
+import { decodeSockaddr } from '../sys/sockaddr.ts';
 import * as sock from '../sys/socket.ts';
 import { SyscallError } from '../sys/syscall-error.ts';
 import { Addr, type Network } from './addr.ts';
@@ -63,7 +67,7 @@ let readBuf: Uint8Array | null = null;
 /** read(2)s one connection may do per readiness before the others get a turn. */
 export const MAX_READS = 16;
 
-const EINTR = -C.EINTR, EAGAIN = -C.EAGAIN, EPIPE = C.EPIPE, ENOTCONN = C.ENOTCONN;
+const EPIPE = C.EPIPE, ENOTCONN = C.ENOTCONN;
 
 // Flags in ServeConn.st.
 const WAIT_R = 1, WAIT_W = 2, EOF = 4, ENDING = 8, WR_SHUT = 16, CLOSED = 32, BROKEN = 64, PAUSED = 128, QUEUED = 256;
@@ -91,9 +95,6 @@ function rethrow(e: unknown): void {
   queueMicrotask(() => { throw e; });
 }
 
-const saBuf = new Uint8Array(SIZEOF_SOCKADDR_STORAGE);
-const saLen = new Int32Array(1);
-
 export class ServeConn implements Parker, Deferred {
   /** Yours: per-connection state for the handler. */
   data: unknown = undefined;
@@ -119,9 +120,8 @@ export class ServeConn implements Parker, Deferred {
   /** The local address: the listener's when it is bound to one, else asked of the kernel. */
   get localAddr(): Addr {
     if (this.ctx.local !== null) return this.ctx.local;
-    saLen[0] = saBuf.byteLength;
-    if (this.fd < 0 || sock.getsockname(this.fd, saBuf, saLen) < 0) return Addr.tcp(null, 0);
-    return Addr.fromSockaddr(decodeSockaddr(saBuf, Math.min(saLen[0]!, saBuf.byteLength)));
+    const sa = this.fd < 0 ? -1 : sockname(this.fd, false);
+    return typeof sa === 'number' ? Addr.tcp(null, 0) : Addr.fromSockaddr(decodeSockaddr(sa));
   }
 
   /** The descriptor; -1 once closed. */
@@ -150,20 +150,16 @@ export class ServeConn implements Parker, Deferred {
       return false;
     }
     const len = data.byteLength;
-    let off = 0;
-    while (off < len) {
-      let n: number;
-      do n = sock.send(this.fd, off === 0 ? data : data.subarray(off), len - off); while (n === EINTR);
-      if (n > 0) { off += n; continue; }
-      if (n === EAGAIN) {
-        this.out = [data.slice(off)];
-        this.waitWritable();
-        return false;
-      }
-      this.broke(new SyscallError('write', n === 0 ? EPIPE : -n));
-      return false;
+    if (len === 0) return true;
+    const off = writeSome(this.fd, data, 0, len, 0, true, false);
+    if (stop === 0) return true;
+    if (stop === EAGAIN) {
+      this.out = [data.slice(off)];
+      this.waitWritable();
+    } else {
+      this.broke('write', writeError(stop, 'write'));
     }
-    return true;
+    return false;
   }
 
   /** Half-close once everything queued is sent: the peer reads EOF. Reading goes on until the peer's EOF, then the connection closes. */
@@ -182,10 +178,7 @@ export class ServeConn implements Parker, Deferred {
     this.pd = null;
     this.fd = -1;
     // Disarm before close(2) (Go's destroy); the parked waits fail with the closed error (pdFail ignores it).
-    if (pd !== null) {
-      try { this.ctx.np.close(pd); } catch (e) { debug('net: serve: netpoll close fd %d: %o', fd, e); }
-    }
-    const r = sysClose(fd);
+    const r = release(this.ctx.np, pd, fd);
     if (r < 0) debug('net: serve: close fd %d: errno %d', fd, -r);
     const onClose = this.ctx.h.onClose;
     if (onClose !== undefined) {
@@ -253,8 +246,7 @@ export class ServeConn implements Parker, Deferred {
     for (let i = 0; i < MAX_READS; i++) {
       // Counted against the turn's slice: once it is spent the drain harvests no more (timers are waiting).
       spend();
-      let n: number;
-      do n = sysRead(this.fd, buf, SCRATCH_SIZE); while (n === EINTR);
+      const n = readOnce(this.fd, buf, SCRATCH_SIZE);
       if (n > 0) {
         try { h.onData(this, buf.subarray(0, n)); } catch (e) { this.handlerFailed(e); return; }
         if ((this.st & (CLOSED | BROKEN)) !== 0) return;
@@ -289,7 +281,8 @@ export class ServeConn implements Parker, Deferred {
       if (ms > 0) pd.setDeadline(Date.now() + ms, 'r');
       // read(2) just said EAGAIN: an edge remembered from before it is stale (Go's
       // pollReset), so park() finds no readiness and parks.
-      pd.reset('r');
+      const e = pd.prepare('r');
+      if (e !== null) throw e;
       pd.park('r', this);
     } catch (e) {
       this.fail('read', e);
@@ -320,7 +313,8 @@ export class ServeConn implements Parker, Deferred {
     const pd = this.pd!;
     try {
       // send(2) just said EAGAIN: the writable edge every socket gets at registration is stale.
-      pd.reset('w');
+      const e = pd.prepare('w');
+      if (e !== null) throw e;
       pd.park('w', this);
     } catch (e) {
       this.fail('write', e);
@@ -334,27 +328,15 @@ export class ServeConn implements Parker, Deferred {
     const q = this.out!;
     let i = 0;
     while (i < q.length) {
-      let n: number;
-      if (i === q.length - 1) {
-        const b = q[i]!;
-        do n = sock.send(this.fd, b, b.byteLength); while (n === EINTR);
-      } else {
-        do n = sock.writev(this.fd, q, i); while (n === EINTR);
-      }
-      if (n > 0) {
-        while (n > 0) {
-          const b = q[i]!;
-          if (n >= b.byteLength) { n -= b.byteLength; i++; }
-          else { q[i] = b.subarray(n); n = 0; }
-        }
-        continue;
-      }
+      const last = i === q.length - 1;
+      const n = last ? writeOnce(this.fd, q[i]!, q[i]!.byteLength, false) : writevOnce(this.fd, q, i, Number.MAX_SAFE_INTEGER);
+      if (n > 0) { i = consume(q, i, n); continue; }
       if (n === EAGAIN) {
         if (i > 0) q.splice(0, i);
         this.waitWritable();
         return;
       }
-      this.fail('write', new SyscallError('write', n === 0 ? EPIPE : -n));
+      this.fail('write', n === 0 ? writeError(WROTE_ZERO, 'write') : new SyscallError(last ? 'write' : 'writev', -n));
       return;
     }
     this.out = null;
@@ -378,7 +360,7 @@ export class ServeConn implements Parker, Deferred {
     this.st |= WR_SHUT;
     const r = sock.shutdown(this.fd, C.SHUT_WR);
     // ENOTCONN: the peer is already gone; the read side will say so.
-    if (r < 0 && r !== -ENOTCONN) this.broke(new SyscallError('shutdown', -r));
+    if (r < 0 && r !== -ENOTCONN) this.broke('close', new SyscallError('shutdown', -r));
   }
 
   // ---- failures -------------------------------------------------------------
@@ -389,10 +371,10 @@ export class ServeConn implements Parker, Deferred {
   }
 
   /** A write failed inside a handler's call: stop writing now, report once the handler has returned. */
-  private broke(cause: SyscallError): void {
+  private broke(op: 'write' | 'close', cause: Error): void {
     this.st |= BROKEN;
     this.out = null;
-    queueMicrotask(() => this.fail(cause.syscall === 'shutdown' ? 'close' : 'write', cause));
+    queueMicrotask(() => this.fail(op, cause));
   }
 
   /** onError, then close, unless a read timeout's handler moved the deadline. */
