@@ -3,6 +3,12 @@ export { serve, ServeConn } from './net/index.ts';
 export { listen, dial, Conn, Listener, Addr, AddrError, UnknownNetworkError, OpError, isClosedError, isTimeoutError,
   joinHostPort, splitHostPort, parseIP, formatIP, webStreams, toNodeStream,
   type ListenOptions, type DialOptions, type Network, type DuplexIO, type StreamOptions, type WebStreams } from './net/index.ts';
+// Datagrams and descriptor passing: Go's net.PacketConn, ReadMsgUnix/WriteMsgUnix, syscall.UnixRights.
+export { listenPacket, dialPacket, listenMulticastUDP, PacketConn, PacketInfo, WriteToConnectedError, ControlMessageError,
+  type PacketNetwork, type ListenPacketOptions, type DialPacketOptions, type ListenMulticastOptions, type ReadFromResult,
+  type PacketTarget, type ReadMsgResult, type PacketSocketOptions, type GroupInterface } from './net/index.ts';
+export { unixRights, parseUnixRights, parseSocketControlMessages, cmsgSpace, cmsgLen, CmsgError,
+  type SocketControlMessage } from './sys/cmsg.ts';
 export { FD, type WriteError } from './fd/index.ts';
 export { Netpoll, PollDesc, NetClosingError, DeadlineExceededError, NotPollableError, DoubleWaitError,
   type NetpollOptions, type DeadlineInput, type Parker } from './netpoll/index.ts';

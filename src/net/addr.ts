@@ -7,6 +7,11 @@ import { formatIP, parseIP, to4, to16, isUnspecified } from './ip.ts';
 
 export type Network = 'tcp' | 'tcp4' | 'tcp6' | 'unix';
 export const NETWORKS: readonly Network[] = ['tcp', 'tcp4', 'tcp6', 'unix'];
+/** The datagram networks of listenPacket and dialPacket. */
+export type PacketNetwork = 'udp' | 'udp4' | 'udp6' | 'unixgram';
+export const PACKET_NETWORKS: readonly PacketNetwork[] = ['udp', 'udp4', 'udp6', 'unixgram'];
+/** What Addr.network says: Go's TCPAddr, UDPAddr or UnixAddr (net "unix" or "unixgram"). */
+export type AddrNetwork = 'tcp' | 'udp' | 'unix' | 'unixgram';
 
 /** A malformed or unusable address (Go's *net.AddrError): "address 127.0.0.1: missing port in address". */
 export class AddrError extends Error {
@@ -37,10 +42,18 @@ export function checkNetwork(network: unknown): Network {
   throw new UnknownNetworkError(String(network));
 }
 
-/** An endpoint: Go's *TCPAddr or *UnixAddr. */
+export function checkPacketNetwork(network: unknown): PacketNetwork {
+  if (typeof network === 'string' && (PACKET_NETWORKS as readonly string[]).includes(network)) return network as PacketNetwork;
+  throw new UnknownNetworkError(String(network));
+}
+
+/** True for the Unix-domain networks, whose addresses are paths. */
+function isUnixNet(n: AddrNetwork): boolean { return n === 'unix' || n === 'unixgram'; }
+
+/** An endpoint: Go's *TCPAddr, *UDPAddr or *UnixAddr. */
 export class Addr {
-  /** 'tcp' or 'unix' (Go's Addr.Network()). */
-  readonly network: 'tcp' | 'unix';
+  /** 'tcp', 'udp', 'unix' or 'unixgram' (Go's Addr.Network()). */
+  readonly network: AddrNetwork;
   /** The IP as text (with its %zone), '' for "any", or the Unix path. */
   readonly address: string;
   /** 0 for Unix sockets. */
@@ -49,7 +62,7 @@ export class Addr {
   // Bytes on demand: a connection keeps two Addrs for its whole life.
   private ipBytes: Uint8Array | null | undefined;
 
-  constructor(network: 'tcp' | 'unix', address: string, port = 0, ip?: Uint8Array | null, zone = '') {
+  constructor(network: AddrNetwork, address: string, port = 0, ip?: Uint8Array | null, zone = '') {
     this.network = network;
     this.address = address;
     this.port = port;
@@ -61,7 +74,7 @@ export class Addr {
   get ip(): Uint8Array | null {
     if (this.ipBytes === undefined) {
       const text = this.zone ? this.address.slice(0, this.address.length - this.zone.length - 1) : this.address;
-      this.ipBytes = this.network === 'unix' || text === '' ? null : parseIP(text);
+      this.ipBytes = isUnixNet(this.network) || text === '' ? null : parseIP(text);
     }
     return this.ipBytes;
   }
@@ -71,31 +84,39 @@ export class Addr {
     return new Addr('tcp', ip ? formatIP(ip) + (zone ? `%${zone}` : '') : '', port, ip, zone);
   }
 
-  static unix(path: string): Addr {
-    return new Addr('unix', path, 0, null);
+  /** A UDP address (Go's *UDPAddr); a null ip is "any". */
+  static udp(ip: Uint8Array | null, port: number, zone = ''): Addr {
+    return new Addr('udp', ip ? formatIP(ip) + (zone ? `%${zone}` : '') : '', port, ip, zone);
   }
 
-  static fromSockaddr(sa: Sockaddr): Addr {
+  /** A Unix address; net 'unixgram' for datagram sockets (Go's UnixAddr.Net). */
+  static unix(path: string, net: 'unix' | 'unixgram' = 'unix'): Addr {
+    return new Addr(net, path, 0, null);
+  }
+
+  /** The Addr of a decoded sockaddr; kind says which network it belongs to (TCP and stream Unix by default). */
+  static fromSockaddr(sa: Sockaddr, kind: 'stream' | 'datagram' = 'stream'): Addr {
+    const ipNet = kind === 'stream' ? 'tcp' : 'udp';
     switch (sa.family) {
-      case 'inet4': return new Addr('tcp', formatIP(sa.ip), sa.port);
+      case 'inet4': return new Addr(ipNet, formatIP(sa.ip), sa.port);
       case 'inet6': {
         const scope = sa.scopeId ?? 0;
         const zone = scope === 0 ? '' : (ifIndexToName(scope) ?? String(scope));
-        return new Addr('tcp', formatIP(sa.ip) + (zone ? `%${zone}` : ''), sa.port, undefined, zone);
+        return new Addr(ipNet, formatIP(sa.ip) + (zone ? `%${zone}` : ''), sa.port, undefined, zone);
       }
-      case 'unix': return Addr.unix(sa.path);
+      case 'unix': return Addr.unix(sa.path, kind === 'stream' ? 'unix' : 'unixgram');
     }
   }
 
   get family(): 'inet4' | 'inet6' | 'unix' {
-    if (this.network === 'unix') return 'unix';
+    if (isUnixNet(this.network)) return 'unix';
     const ip = this.ip;
     return ip === null || ip.length === 4 ? 'inet4' : 'inet6';
   }
 
   /** The sockaddr for this address in the given family (an IPv4 address in an AF_INET6 socket is v4-mapped). */
   toSockaddr(family: 'inet4' | 'inet6' | 'unix' = this.family): Sockaddr {
-    if (this.network === 'unix') return { family: 'unix', path: this.address };
+    if (isUnixNet(this.network)) return { family: 'unix', path: this.address };
     const ip = this.ip ?? new Uint8Array(family === 'inet4' ? 4 : 16);
     if (family === 'inet4') {
       const v4 = to4(ip);
@@ -109,7 +130,7 @@ export class Addr {
 
   /** Go's form: "127.0.0.1:8080", "[::1]:0", "[fe80::1%eth0]:80", or the Unix path. */
   toString(): string {
-    if (this.network === 'unix') return this.address;
+    if (isUnixNet(this.network)) return this.address;
     return joinHostPort(this.address, String(this.port));
   }
 
@@ -239,6 +260,16 @@ export async function resolveTCPAddrs(network: Network, address: string, opts: R
   // Stable: IPv4 first, the resolver's order inside each family.
   addrs.sort((a, b) => Number(a.ip!.length === 16) - Number(b.ip!.length === 16));
   return { addrs, port, wildcard: false };
+}
+
+/**
+ * Resolves "host:port" for a UDP network as resolveTCPAddrs does for TCP
+ * (the same literals, names and family rules); the addresses are UDP ones.
+ */
+export async function resolveUDPAddrs(network: PacketNetwork, address: string, opts: ResolveOptions = {}): Promise<{ addrs: Addr[]; port: number; wildcard: boolean }> {
+  const tcpNet: Network = network === 'udp4' ? 'tcp4' : network === 'udp6' ? 'tcp6' : 'tcp';
+  const r = await resolveTCPAddrs(tcpNet, address, opts);
+  return { ...r, addrs: r.addrs.map((a) => new Addr('udp', a.address, a.port, a.ip, a.zone)) };
 }
 
 /** A Unix address: the path itself; "" only where the caller allows it (Linux autobind). */

@@ -10,6 +10,7 @@ import { C } from '../sys/constants.ts';
 import { decodeSockaddr } from '../sys/sockaddr.ts';
 import { Addr, type Network } from './addr.ts';
 import { OpError, wrapError } from './errors.ts';
+import { ControlMessageError, checkSendOob, readMsgOn, span, writeMsgStream, type ReadMsgResult } from './msg-io.ts';
 import { unpackPeer, type PackedPeer } from './peer.ts';
 import { keepAliveSecs, MAX_KEEP_ALIVE } from './sock.ts';
 import { toNodeStream, webStreams, type DuplexIO, type StreamOptions, type WebStreams } from './streams.ts';
@@ -92,6 +93,47 @@ export class Conn implements DuplexIO, AsyncDisposable, ErrorWrapper {
   /** Writes every buffer, in order, with as few writev calls as the kernel allows. */
   writev(bufs: readonly Uint8Array[], signal?: AbortSignal): Promise<number> {
     return this.fd.writev(bufs, signal);
+  }
+
+  /**
+   * Reads with control data on a Unix connection (Go's ReadMsgUnix): oob's
+   * length is the room for control messages; passed descriptors arrive
+   * close-on-exec (parseUnixRights(oob, oobn) lists them). n 0 is the end.
+   *
+   * @example
+   * const oob = new Uint8Array(cmsgSpace(4));
+   * const { n, oobn } = await conn.readMsg(buf, oob);
+   * const [fd] = parseUnixRights(oob, oobn);
+   */
+  async readMsg(buf: Uint8Array, oob: Uint8Array | null, signal?: AbortSignal): Promise<ReadMsgResult> {
+    try {
+      this.unixOnly();
+      const [off, len] = span(buf, 0, undefined);
+      return await readMsgOn(this.fd, buf, off, len, oob, false, signal);
+    } catch (e) {
+      throw this.wrapError('read', e, signal);
+    }
+  }
+
+  /**
+   * Writes all of buf with control data oob sent along with its first
+   * bytes (Go's WriteMsgUnix), e.g. unixRights(fd) to pass a descriptor.
+   *
+   * @example
+   * await conn.writeMsg(new Uint8Array([0]), unixRights(accepted.fd.sysfd));
+   */
+  async writeMsg(buf: Uint8Array, oob: Uint8Array | null, signal?: AbortSignal): Promise<number> {
+    try {
+      this.unixOnly();
+      const [off, len] = span(buf, 0, undefined);
+      return await writeMsgStream(this.fd, buf, off, len, checkSendOob(oob, true), signal);
+    } catch (e) {
+      throw this.wrapError('write', e, signal);
+    }
+  }
+
+  private unixOnly(): void {
+    if (this.network !== 'unix') throw new ControlMessageError(`readMsg and writeMsg need a unix connection, not ${this.network}`);
   }
 
   /**
