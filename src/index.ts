@@ -4,7 +4,7 @@ export { listen, dial, Conn, Listener, Addr, AddrError, UnknownNetworkError, OpE
   joinHostPort, splitHostPort, parseIP, formatIP, webStreams, toNodeStream,
   type ListenOptions, type DialOptions, type Network, type DuplexIO, type StreamOptions, type WebStreams } from './net/index.ts';
 // Datagrams and descriptor passing: Go's net.PacketConn, ReadMsgUnix/WriteMsgUnix, syscall.UnixRights.
-export { listenPacket, dialPacket, listenMulticastUDP, PacketConn, PacketInfo, WriteToConnectedError, ControlMessageError,
+export { listenPacket, dialPacket, listenMulticastUDP, PacketConn, PacketInfo, WriteToConnectedError, ControlMessageError, fileConn,
   type PacketNetwork, type ListenPacketOptions, type DialPacketOptions, type ListenMulticastOptions, type ReadFromResult,
   type PacketTarget, type ReadMsgResult, type PacketSocketOptions, type GroupInterface } from './net/index.ts';
 export { unixRights, parseUnixRights, parseSocketControlMessages, cmsgSpace, cmsgLen, CmsgError,

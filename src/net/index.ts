@@ -7,6 +7,7 @@ export { Addr, AddrError, UnknownNetworkError, joinHostPort, splitHostPort, type
 export { listenPacket, dialPacket, listenMulticastUDP, type ListenPacketOptions, type DialPacketOptions, type ListenMulticastOptions } from './listen-packet.ts';
 export { PacketConn, WriteToConnectedError, type ReadFromResult, type PacketTarget } from './packet-conn.ts';
 export { PacketInfo } from './packet-info.ts';
+export { fileConn, type FileConnOptions } from './file-conn.ts';
 export { ControlMessageError, type ReadMsgResult } from './msg-io.ts';
 export type { PacketSocketOptions } from './packet-sock.ts';
 export type { GroupInterface } from './multicast.ts';
