@@ -1,0 +1,27 @@
+// UDP echo server on netpoll's PacketConn. Usage:
+//   node --import tsx echo-netpoll.ts 127.0.0.1:PORT [--batch]
+// Default: readFromInto + writeTo with one reused PacketInfo (no allocation
+// per datagram). --batch: readBatch + writeBatch (recvmmsg/sendmmsg).
+import { listenPacket, PacketInfo } from '../../src/index.ts';
+
+const pc = await listenPacket('udp4', process.argv[2] ?? '127.0.0.1:0');
+console.log(`listening on ${String(pc.localAddr)}`);
+if (process.argv[3] === '--batch') {
+  const N = 64;
+  const bufs = Array.from({ length: N }, () => new Uint8Array(2048));
+  const infos = bufs.map(() => new PacketInfo());
+  const outs: Uint8Array[] = [];
+  for (;;) {
+    const k = await pc.readBatch(bufs, infos);
+    outs.length = k;
+    for (let i = 0; i < k; i++) outs[i] = bufs[i]!.subarray(0, infos[i]!.n);
+    await pc.writeBatch(outs, infos.slice(0, k));
+  }
+} else {
+  const buf = new Uint8Array(2048);
+  const from = new PacketInfo();
+  for (;;) {
+    await pc.readFromInto(buf, from);
+    await pc.writeTo(buf, from, 0, from.n);
+  }
+}
