@@ -4,26 +4,28 @@
 // honour deadlines, close and abort signals. A datagram is never split or
 // joined: a zero-byte datagram reads as n = 0 (not end of stream), and one
 // longer than the buffer is cut, which the caller can see (truncated).
-import type { FD } from '../fd/fd.ts';
+import type { ErrorWrapper, FD } from '../fd/fd.ts';
 import type { DeadlineInput } from '../netpoll/deadline.ts';
 import { DeadlineExceededError, NetClosingError } from '../netpoll/errors.ts';
 import { debug } from '../netpoll/debug.ts';
 import { C } from '../sys/constants.ts';
 import { M } from '../sys/msg-constants.ts';
 import * as msg from '../sys/msg.ts';
-import { encodeSockaddr, SIZEOF_SOCKADDR_STORAGE, sockaddrFamily } from '../sys/sockaddr.ts';
+import { endianness } from 'node:os';
+import { encodeSockaddr, SIZEOF_SOCKADDR_STORAGE } from '../sys/sockaddr.ts';
+import { IS_LINUX } from '../sys/platform.ts';
 import { SyscallError } from '../sys/syscall-error.ts';
 import { Addr, AddrError, type PacketNetwork } from './addr.ts';
 import { OpError, wrapError } from './errors.ts';
 import { checkSendOob, readMsgOn, span, type ReadMsgResult } from './msg-io.ts';
 import { joinGroup, type GroupInterface } from './multicast.ts';
 import { PacketInfo } from './packet-info.ts';
+import { recvOne, RecvFromOp, SendToOp } from './packet-ops.ts';
 import type { Family } from './sock.ts';
 
 const EINTR = -C.EINTR, EAGAIN = -C.EAGAIN, ENOBUFS = -C.ENOBUFS;
 const AF: Record<Family, number> = { inet4: C.AF_INET, inet6: C.AF_INET6, unix: C.AF_UNIX };
-/** Linux: recvfrom returns a cut datagram's full length, so readFrom sees truncation without recvmsg. */
-const RECV_FLAGS = msg.RECV_TRUNC_REPORTS_LENGTH ? M.MSG_TRUNC : 0;
+const LE = endianness() === 'LE';
 /** A full unixgram receiver gives no writability edge: the write retries on a timer, up to this far apart. */
 const MAX_BACKOFF_MS = 32;
 
@@ -50,7 +52,18 @@ export interface ReadFromResult {
 /** A destination: an Addr, or the PacketInfo a datagram arrived with (a reply costs no encoding). */
 export type PacketTarget = Addr | PacketInfo;
 
-export class PacketConn implements AsyncDisposable {
+/** The family of sockaddr bytes without a DataView (the hot path of writeTo(buf, packetInfo)). */
+function familyOf(b: Uint8Array): number {
+  if (!IS_LINUX) return b[1]!;
+  return LE ? b[0]! | (b[1]! << 8) : (b[0]! << 8) | b[1]!;
+}
+
+/** The common case of a range check in a few comparisons; false sends the caller to span() for the error. */
+function inRange(buf: Uint8Array, offset: number, length: number): boolean {
+  return buf instanceof Uint8Array && (offset >>> 0) === offset && (length >>> 0) === length && offset + length <= buf.byteLength;
+}
+
+export class PacketConn implements AsyncDisposable, ErrorWrapper {
   /** 'udp', 'udp4', 'udp6' or 'unixgram'. */
   readonly network: PacketNetwork;
   /** The descriptor underneath (Go's netFD.pfd), for setsockopt, rawRead and the like. */
@@ -64,6 +77,8 @@ export class PacketConn implements AsyncDisposable {
   private lastTo: Addr | null = null;
   private lastSa: Uint8Array | null = null;
   private batch: { names: Uint8Array; info: msg.BatchInfo } | null = null;
+  private rop: RecvFromOp | null = null;
+  private wop: SendToOp | null = null;
 
   /** @internal Made by listenPacket and dialPacket. */
   constructor(fd: FD, network: PacketNetwork, family: Family, local: Addr, peer: Addr | null) {
@@ -72,6 +87,8 @@ export class PacketConn implements AsyncDisposable {
     this.family = family;
     this.local = local;
     this.peer = peer;
+    // The FD's operations reject with OpErrors themselves: no wrapping promise per datagram.
+    fd.errorWrapper = this;
   }
 
   /** The local end (Go's LocalAddr). */
@@ -83,6 +100,19 @@ export class PacketConn implements AsyncDisposable {
 
   private wrap(op: string, e: unknown, signal?: AbortSignal, addr?: Addr | null): unknown {
     return wrapError(e, { op, net: this.network, source: this.local, addr: addr ?? this.peer }, signal);
+  }
+
+  /** @internal The FD's error hook. */
+  wrapError(op: 'read' | 'write', e: unknown, signal: AbortSignal | undefined): unknown {
+    return this.wrap(op, e, signal);
+  }
+
+  // One reused record per direction while the FD's lock is free and no signal is given (FD's own rule).
+  private recvOp(signal: AbortSignal | undefined): RecvFromOp {
+    return signal === undefined && this.fd.mu.isFree(true) ? (this.rop ??= new RecvFromOp(this.fd)) : new RecvFromOp(this.fd);
+  }
+  private sendOp(signal: AbortSignal | undefined): SendToOp {
+    return signal === undefined && this.fd.mu.isFree(false) ? (this.wop ??= new SendToOp(this.fd)) : new SendToOp(this.fd);
   }
 
   // ---- reading ---------------------------------------------------------------
@@ -110,20 +140,18 @@ export class PacketConn implements AsyncDisposable {
    * await pc.readFromInto(buf, from);
    * await pc.writeTo(buf, from, 0, from.n);
    */
-  async readFromInto(buf: Uint8Array, from: PacketInfo, offset?: number, length?: number, signal?: AbortSignal): Promise<PacketInfo> {
-    try {
-      if (!(from instanceof PacketInfo)) throw new TypeError('netpoll: readFromInto needs a PacketInfo');
-      const [off, len] = span(buf, offset, length);
-      let res = 0;
-      await this.fd.rawRead((sysfd) => {
-        res = recvOne(sysfd, buf, off, len, from);
-        return res !== EAGAIN;
-      }, signal);
-      if (res < 0) throw new SyscallError(msg.RECV_TRUNC_REPORTS_LENGTH ? 'recvfrom' : 'recvmsg', -res);
-      return from;
-    } catch (e) {
-      throw this.wrap('read', e, signal);
+  readFromInto(buf: Uint8Array, from: PacketInfo, offset?: number, length?: number, signal?: AbortSignal): Promise<PacketInfo> {
+    const off = offset ?? 0;
+    const len = length ?? (buf instanceof Uint8Array ? buf.byteLength - off : 0);
+    if (!(from instanceof PacketInfo) || !inRange(buf, off, len)) {
+      try {
+        if (!(from instanceof PacketInfo)) throw new TypeError('netpoll: readFromInto needs a PacketInfo');
+        span(buf, offset, length);
+      } catch (e) {
+        return Promise.reject(this.wrap('read', e, signal));
+      }
     }
+    return this.recvOp(signal).set(buf, off, len, from, signal).run();
   }
 
   /** Reads one datagram (from anyone, or the peer when connected): its size, 0 for an empty one. Go's Read. */
@@ -226,24 +254,43 @@ export class PacketConn implements AsyncDisposable {
    * @example
    * await pc.writeTo(new TextEncoder().encode('ping'), serverAddr);
    */
-  async writeTo(buf: Uint8Array, to: PacketTarget, offset?: number, length?: number, signal?: AbortSignal): Promise<number> {
+  writeTo(buf: Uint8Array, to: PacketTarget, offset?: number, length?: number, signal?: AbortSignal): Promise<number> {
+    let sa: Uint8Array, saLen: number, off: number, len: number;
     try {
       if (this.peer !== null) throw new WriteToConnectedError();
-      const [off, len] = span(buf, offset, length);
-      const [sa, saLen] = this.target(to);
-      return await this.sendLoop((sysfd) => msg.sendto(sysfd, buf, off, len, 0, sa, saLen), signal, 'sendto');
+      off = offset ?? 0;
+      len = length ?? (buf instanceof Uint8Array ? buf.byteLength - off : 0);
+      if (!inRange(buf, off, len)) span(buf, offset, length);
+      [sa, saLen] = this.target(to);
     } catch (e) {
-      throw this.wrap('write', e, signal, to instanceof Addr ? to : null);
+      return Promise.reject(this.wrap('write', e, signal, to instanceof Addr ? to : null));
     }
+    if (this.family === 'unix') return this.sendSlow(buf, off, len, sa, saLen, signal, to instanceof Addr ? to : null);
+    return this.sendOp(signal).set(buf, off, len, sa, saLen, signal).run();
   }
 
   /** Sends buf as one datagram to the connected peer (dialPacket). Go's Write. */
-  async write(buf: Uint8Array, offset?: number, length?: number, signal?: AbortSignal): Promise<number> {
+  write(buf: Uint8Array, offset?: number, length?: number, signal?: AbortSignal): Promise<number> {
+    const off = offset ?? 0;
+    const len = length ?? (buf instanceof Uint8Array ? buf.byteLength - off : 0);
+    if (!inRange(buf, off, len)) {
+      try {
+        span(buf, offset, length);
+      } catch (e) {
+        return Promise.reject(this.wrap('write', e, signal));
+      }
+    }
+    if (this.family === 'unix') return this.sendSlow(buf, off, len, null, 0, signal, null);
+    return this.sendOp(signal).set(buf, off, len, null, 0, signal).run();
+  }
+
+  /** unixgram sends: sendLoop's timer retries, with the error wrapped here. */
+  private async sendSlow(buf: Uint8Array, off: number, len: number, sa: Uint8Array | null, saLen: number,
+                         signal: AbortSignal | undefined, to: Addr | null): Promise<number> {
     try {
-      const [off, len] = span(buf, offset, length);
-      return await this.sendLoop((sysfd) => msg.sendto(sysfd, buf, off, len, 0, null, 0), signal, 'write');
+      return await this.sendLoop((sysfd) => msg.sendto(sysfd, buf, off, len, 0, sa, saLen), signal, sa === null ? 'write' : 'sendto');
     } catch (e) {
-      throw this.wrap('write', e, signal);
+      throw this.wrap('write', e, signal, to);
     }
   }
 
@@ -341,7 +388,7 @@ export class PacketConn implements AsyncDisposable {
     if (to instanceof PacketInfo) {
       const len = to.sockaddrLength;
       if (len < 2) throw new AddrError('missing address', '');
-      const f = sockaddrFamily(to.sockaddr, len);
+      const f = familyOf(to.sockaddr);
       if (f !== AF[this.family] && !(this.family === 'inet6' && f === C.AF_INET)) {
         throw new AddrError(`address family ${f} does not match this ${this.network} socket`, to.toString());
       }
@@ -441,23 +488,4 @@ export class PacketConn implements AsyncDisposable {
   [Symbol.for('nodejs.util.inspect.custom')](): string {
     return `PacketConn<${this.network} ${this.local.toString()}${this.peer ? `->${this.peer.toString()}` : ''}${this.isClosed ? ' closed' : ''}>`;
   }
-}
-
-const recvInfo: msg.MsgInfo = { oobn: 0, flags: 0, namelen: 0 };
-
-/** One datagram into buf[off, off+len) and its sender into from: bytes or -errno (EINTR retried). */
-function recvOne(sysfd: number, buf: Uint8Array, off: number, len: number, from: PacketInfo): number {
-  let res: number;
-  if (msg.RECV_TRUNC_REPORTS_LENGTH) {
-    const sl = from.socklen;
-    do { sl[0] = SIZEOF_SOCKADDR_STORAGE; res = msg.recvfrom(sysfd, buf, off, len, RECV_FLAGS, from.sockaddr, sl); } while (res === EINTR);
-    if (res >= 0) from.filled(Math.min(res, len), res > len);
-    return res;
-  }
-  do res = msg.recvmsg(sysfd, buf, off, len, null, from.sockaddr, 0, recvInfo); while (res === EINTR);
-  if (res >= 0) {
-    from.socklen[0] = recvInfo.namelen;
-    from.filled(res, (recvInfo.flags & M.MSG_TRUNC) !== 0);
-  }
-  return res;
 }

@@ -29,11 +29,15 @@ export class PacketInfo {
   /** @internal socklen_t in and out of recvfrom. */
   readonly socklen = new Int32Array(1);
   private cached: Addr | null = null;
+  private self: Promise<PacketInfo> | null = null;
   private cachedFor = -1;
   private fills = 0;
 
   /** Length of the sender's sockaddr (0: unnamed, e.g. an unbound Unix socket). */
   get sockaddrLength(): number { return this.socklen[0]!; }
+
+  /** @internal An already-settled promise of this PacketInfo: a read that completes at once returns it. */
+  settled(): Promise<PacketInfo> { return (this.self ??= Promise.resolve(this)); }
 
   /** @internal A read refilled it. */
   filled(n: number, truncated: boolean): void {

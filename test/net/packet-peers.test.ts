@@ -20,13 +20,16 @@ const nc = has('nc', ['-h']) || spawnSync('nc', ['-h']).status === 1 ? (spawnSyn
 /** Runs a program to its end: its exit code and output. */
 function run(cmd: string, args: string[], input?: string): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve, reject) => {
-    const p = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const p = spawn(cmd, args, { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     let out = '', err = '';
-    p.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-    p.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    p.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
+    p.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
     p.on('error', reject);
     p.on('close', (code) => resolve({ code, out, err }));
-    p.stdin.end(input ?? '');
+    if (p.stdin) {
+      p.stdin.on('error', () => {}); // the program may exit before reading its input
+      p.stdin.end(input);
+    }
   });
 }
 

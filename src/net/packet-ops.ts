@@ -1,0 +1,122 @@
+// The per-datagram operations of PacketConn in FD's op shape (fd/ops.ts):
+// Op runs Go's order (lock, prepare, try, park) and these only say how to
+// try once. A PacketConn keeps one record of each and reuses it whenever
+// the FD's lock is free and no signal is given, so a read or write that
+// completes at once allocates nothing: no closure, no async frame, and an
+// already-settled promise (the PacketInfo's own, or a shared one per count).
+import { SyscallError } from '../sys/syscall-error.ts';
+import { C } from '../sys/constants.ts';
+import { M } from '../sys/msg-constants.ts';
+import * as msg from '../sys/msg.ts';
+import { SIZEOF_SOCKADDR_STORAGE } from '../sys/sockaddr.ts';
+import { Op, type OpHost } from '../fd/ops.ts';
+import type { PacketInfo } from './packet-info.ts';
+
+const EINTR = -C.EINTR, EAGAIN = -C.EAGAIN;
+const EMPTY = new Uint8Array(0);
+/** Linux: recvfrom returns a cut datagram's full length, so truncation shows without recvmsg. */
+const RECV_FLAGS = msg.RECV_TRUNC_REPORTS_LENGTH ? M.MSG_TRUNC : 0;
+const recvInfo: msg.MsgInfo = { oobn: 0, flags: 0, namelen: 0 };
+
+/** One datagram into buf[off, off+len) and its sender into from: bytes or -errno (EINTR retried). */
+export function recvOne(sysfd: number, buf: Uint8Array, off: number, len: number, from: PacketInfo): number {
+  let res: number;
+  if (msg.RECV_TRUNC_REPORTS_LENGTH) {
+    const sl = from.socklen;
+    do { sl[0] = SIZEOF_SOCKADDR_STORAGE; res = msg.recvfrom(sysfd, buf, off, len, RECV_FLAGS, from.sockaddr, sl); } while (res === EINTR);
+    if (res >= 0) from.filled(Math.min(res, len), res > len);
+    return res;
+  }
+  do res = msg.recvmsg(sysfd, buf, off, len, null, from.sockaddr, 0, recvInfo); while (res === EINTR);
+  if (res >= 0) {
+    from.socklen[0] = recvInfo.namelen;
+    from.filled(res, (recvInfo.flags & M.MSG_TRUNC) !== 0);
+  }
+  return res;
+}
+
+/** readFromInto: one datagram and its sender; resolves to the PacketInfo. */
+export class RecvFromOp extends Op<PacketInfo> {
+  private buf: Uint8Array = EMPTY;
+  private off = 0;
+  private len = 0;
+  private from: PacketInfo | null = null;
+  protected readonly mode = 'r';
+  protected override readonly wraps = 'read';
+
+  constructor(fd: OpHost) { super(fd); }
+
+  set(buf: Uint8Array, off: number, len: number, from: PacketInfo, signal: AbortSignal | undefined): this {
+    this.buf = buf;
+    this.off = off;
+    this.len = len;
+    this.from = from;
+    this.signal = signal;
+    return this;
+  }
+
+  protected attempt(): boolean {
+    // The range is checked again inside recvfrom: a buffer shrunk while the read waited is a RangeError.
+    const res = recvOne(this.fd.sysfd, this.buf, this.off, this.len, this.from!);
+    if (res >= 0) return true;
+    if (res === EAGAIN) return false;
+    throw new SyscallError(msg.RECV_TRUNC_REPORTS_LENGTH ? 'recvfrom' : 'recvmsg', -res);
+  }
+
+  protected value(): PacketInfo { return this.from!; }
+  protected override settledNow(v: PacketInfo): Promise<PacketInfo> { return v.settled(); }
+  protected cannotWait(): Error { return new SyscallError('recvfrom', C.EAGAIN); }
+  protected override clearArgs(): void { this.buf = EMPTY; this.from = null; }
+}
+
+const ZERO: Promise<number> = Promise.resolve(0);
+const COUNT_SLOTS = 64;
+const countN = new Float64Array(COUNT_SLOTS).fill(-1);
+const countP: Promise<number>[] = new Array<Promise<number>>(COUNT_SLOTS).fill(ZERO);
+
+/** An already-settled promise of n, shared by every send of that size. */
+function settledCount(n: number): Promise<number> {
+  const i = n & (COUNT_SLOTS - 1);
+  if (countN[i] === n) return countP[i]!;
+  const p = Promise.resolve(n);
+  countN[i] = n;
+  countP[i] = p;
+  return p;
+}
+
+/** writeTo / write on udp: one sendto; EAGAIN parks until writable. Resolves to the bytes sent. */
+export class SendToOp extends Op<number> {
+  private buf: Uint8Array = EMPTY;
+  private off = 0;
+  private len = 0;
+  private sa: Uint8Array | null = null;
+  private saLen = 0;
+  private n = 0;
+  protected readonly mode = 'w';
+  protected override readonly wraps = 'write';
+
+  constructor(fd: OpHost) { super(fd); }
+
+  set(buf: Uint8Array, off: number, len: number, sa: Uint8Array | null, saLen: number, signal: AbortSignal | undefined): this {
+    this.buf = buf;
+    this.off = off;
+    this.len = len;
+    this.sa = sa;
+    this.saLen = saLen;
+    this.signal = signal;
+    return this;
+  }
+
+  protected attempt(): boolean {
+    let res: number;
+    do res = msg.sendto(this.fd.sysfd, this.buf, this.off, this.len, 0, this.sa, this.saLen); while (res === EINTR);
+    if (res >= 0) { this.n = res; return true; }
+    if (res === EAGAIN) return false;
+    throw new SyscallError(this.sa === null ? 'write' : 'sendto', -res);
+  }
+
+  protected value(): number { return this.n; }
+  protected override settledNow(v: number): Promise<number> { return settledCount(v); }
+  protected cannotWait(): Error { return new SyscallError('sendto', C.EAGAIN); }
+  protected override clearArgs(): void { this.buf = EMPTY; this.sa = null; }
+}
