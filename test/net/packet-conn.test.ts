@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Addr, dialPacket, isClosedError, listenPacket, OpError, PacketInfo, WriteToConnectedError, type PacketConn } from '../../src/net/index.ts';
+import { Addr, dialPacket, isClosedError, listenMulticastUDP, listenPacket, OpError, PacketInfo, WriteToConnectedError, type PacketConn } from '../../src/net/index.ts';
 import { C } from '../../src/sys/constants.ts';
 import { M } from '../../src/sys/msg-constants.ts';
 import { IS_LINUX } from '../../src/sys/platform.ts';
@@ -277,6 +277,63 @@ for (const { backend, skip, make } of backends) {
         assert.throws(() => s.joinGroup('ff02::1'), (e) => e instanceof OpError);
         assert.throws(() => s.joinGroup('239.1.1.1', 'no-such-if0'), (e) => e instanceof OpError && e.code === 'ERR_NETPOLL_BAD_ADDRESS');
       } finally { await closeAll(s); np.shutdown(); }
+    });
+
+    test('listenMulticastUDP: a datagram sent to the group arrives at the listener joined on that interface', async (t) => {
+      const np = make();
+      // The first interface that can do IPv4 multicast and is up (loopback usually cannot).
+      const { networkInterfaces } = await import('node:os');
+      const ifname = Object.entries(networkInterfaces()).find(([, as]) => as?.some((a) => a.family === 'IPv4' && !a.internal))?.[0];
+      if (!ifname) { np.shutdown(); t.skip('no non-loopback IPv4 interface'); return; }
+      let pc: PacketConn;
+      try {
+        pc = await listenMulticastUDP('udp4', '239.255.77.1:0', { netpoll: np, interface: ifname });
+      } catch (e) { np.shutdown(); t.skip(`multicast unavailable: ${String(e)}`); return; }
+      const sender = await listenPacket('udp4', '0.0.0.0:0', { netpoll: np });
+      try {
+        // Send out of that interface (IP_MULTICAST_IF takes an ip_mreqn on Linux); multicast loopback is on by default.
+        const { ipMreq } = await import('../../src/sys/mreq.ts');
+        const { ifNameToIndex } = await import('../../src/sys/sockaddr.ts');
+        const { setsockopt } = await import('../../src/sys/socket.ts');
+        if (M.HAS_IP_MREQN) {
+          const mreqn = ipMreq(new Uint8Array(4), ifNameToIndex(ifname), null);
+          assert.equal(setsockopt(sender.fd.sysfd, M.IPPROTO_IP, M.IP_MULTICAST_IF, mreqn, mreqn.byteLength), 0);
+        }
+        await sender.writeTo(te.encode('to the group'), new Addr('udp', '239.255.77.1', pc.localAddr.port));
+        pc.setReadDeadline(Date.now() + 5000);
+        const buf = new Uint8Array(64);
+        let r;
+        try { r = await pc.readFrom(buf); } catch (e) { t.skip(`no multicast delivery on ${ifname}: ${String(e)}`); return; }
+        assert.equal(new TextDecoder().decode(buf.subarray(0, r.n)), 'to the group');
+        assert.equal(r.addr.port, sender.localAddr.port);
+        pc.leaveGroup('239.255.77.1', ifname);
+      } finally { await closeAll(pc, sender); np.shutdown(); }
+    });
+
+    test('IPv6 multicast: IPV6_JOIN_GROUP with ipv6_mreq on an interface index, then leave', async (t) => {
+      const np = make();
+      let s: PacketConn;
+      try { s = await listenPacket('udp6', '[::]:0', { netpoll: np }); } catch (e) { np.shutdown(); t.skip(`no IPv6: ${String(e)}`); return; }
+      try {
+        try { s.joinGroup('ff12::4e50', 1); } catch (e) { t.skip(`IPv6 multicast join refused here: ${String(e)}`); return; }
+        s.leaveGroup('ff12::4e50', 1);
+        assert.throws(() => s.joinGroup('239.1.1.1'), (e) => e instanceof OpError && e.code === 'ERR_NETPOLL_BAD_ADDRESS');
+      } finally { await closeAll(s); np.shutdown(); }
+    });
+
+    test('unixgram: a zero-length buffer takes a whole datagram; write on an unconnected socket and writeTo on a connected one fail', async () => {
+      const np = make();
+      const tmp = tmpPath('z.sock');
+      const s = await listenPacket('unixgram', tmp.path, { netpoll: np });
+      const c = await dialPacket('unixgram', tmp.path, { netpoll: np });
+      try {
+        await c.write(te.encode('abc'));
+        const r = await s.readFrom(new Uint8Array(0));
+        assert.deepEqual([r.n, r.truncated], [0, true]);
+        await assert.rejects(s.write(Uint8Array.of(1)), (e) => e instanceof OpError && /ENOTCONN|EDESTADDRREQ/.test(e.code));
+        await assert.rejects(c.writeTo(Uint8Array.of(1), s.localAddr), (e) => assertOpError(e, 'EISCONN', 'write'));
+        await assert.rejects(s.writeTo(Uint8Array.of(1), Addr.udp(Uint8Array.of(127, 0, 0, 1), 9)), (e) => assertOpError(e, 'ERR_NETPOLL_BAD_ADDRESS'));
+      } finally { await closeAll(s, c); tmp.done(); np.shutdown(); }
     });
 
     test('readBatch and writeBatch move many datagrams per call, each with its sender, size and truncation', async () => {
