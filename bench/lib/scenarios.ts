@@ -174,3 +174,8 @@ export function idleOnly(n: number): Scenario[] {
   const low = Math.max(1, Math.min(2000, Math.floor(n / 5)));
   return [idle([low, n], false), idle([low, n], true)];
 }
+
+/** Scenarios with a harness of their own (their own load generator and servers), run on their own. */
+export const STANDALONE_SCENARIOS: readonly { id: string; title: string; command: string }[] = [
+  { id: 'udp-100x64', title: '64 B UDP request/response, 100 flows: netpoll vs node:dgram vs Go vs C, batches apart', command: 'node --import tsx bench/udp/run.ts' },
+];
