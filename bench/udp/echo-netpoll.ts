@@ -4,6 +4,8 @@
 // per datagram). --batch: readBatch + writeBatch (recvmmsg/sendmmsg).
 import { listenPacket, PacketInfo } from '../../src/index.ts';
 
+// A clean exit on SIGINT lets --cpu-prof write its profile.
+process.on('SIGINT', () => process.exit(0));
 const pc = await listenPacket('udp4', process.argv[2] ?? '127.0.0.1:0');
 console.log(`listening on ${String(pc.localAddr)}`);
 if (process.argv[3] === '--batch') {

@@ -30,7 +30,7 @@ const DONE: Promise<void> = Promise.resolve();
 const EMPTY = new Uint8Array(0);
 
 /** An already-settled promise of n (n >= 0). */
-function settled(n: number): Promise<number> {
+export function settled(n: number): Promise<number> {
   const i = n & (COUNT_SLOTS - 1);
   if (countN[i] === n) return countP[i]!;
   const p = Promise.resolve(n);

@@ -10,6 +10,7 @@ import { M } from '../sys/msg-constants.ts';
 import * as msg from '../sys/msg.ts';
 import { SIZEOF_SOCKADDR_STORAGE } from '../sys/sockaddr.ts';
 import { Op, type OpHost } from '../fd/ops.ts';
+import { settled } from '../fd/op-kinds.ts';
 import type { PacketInfo } from './packet-info.ts';
 
 const EINTR = -C.EINTR, EAGAIN = -C.EAGAIN;
@@ -69,21 +70,6 @@ export class RecvFromOp extends Op<PacketInfo> {
   protected override clearArgs(): void { this.buf = EMPTY; this.from = null; }
 }
 
-const ZERO: Promise<number> = Promise.resolve(0);
-const COUNT_SLOTS = 64;
-const countN = new Float64Array(COUNT_SLOTS).fill(-1);
-const countP: Promise<number>[] = new Array<Promise<number>>(COUNT_SLOTS).fill(ZERO);
-
-/** An already-settled promise of n, shared by every send of that size. */
-function settledCount(n: number): Promise<number> {
-  const i = n & (COUNT_SLOTS - 1);
-  if (countN[i] === n) return countP[i]!;
-  const p = Promise.resolve(n);
-  countN[i] = n;
-  countP[i] = p;
-  return p;
-}
-
 /** writeTo / write on udp: one sendto; EAGAIN parks until writable. Resolves to the bytes sent. */
 export class SendToOp extends Op<number> {
   private buf: Uint8Array = EMPTY;
@@ -116,7 +102,7 @@ export class SendToOp extends Op<number> {
   }
 
   protected value(): number { return this.n; }
-  protected override settledNow(v: number): Promise<number> { return settledCount(v); }
+  protected override settledNow(v: number): Promise<number> { return settled(v); }
   protected cannotWait(): Error { return new SyscallError('sendto', C.EAGAIN); }
   protected override clearArgs(): void { this.buf = EMPTY; this.sa = null; }
 }

@@ -98,8 +98,9 @@ function writeIovec(at: number, data: number, len: number): void {
 
 // ---- recvfrom / sendto ------------------------------------------------------
 
+/** buf from offset on (the call's own length bounds what the kernel touches): no view at offset 0. */
 function viewAt(buf: Uint8Array, offset: number, length: number): Uint8Array {
-  return offset === 0 && length === buf.byteLength ? buf : new Uint8Array(buf.buffer, buf.byteOffset + offset, length);
+  return offset === 0 ? buf : new Uint8Array(buf.buffer, buf.byteOffset + offset, length);
 }
 
 function checkName(sa: Uint8Array, saLen: Int32Array): void {
@@ -204,7 +205,7 @@ export function sendmsg(fd: number, buf: Uint8Array, offset: number, length: num
   const nl = name === null ? 0 : namelen;
   if (nl > 0) arena.set(name!.subarray(0, nl), nameAt);
   if (ooblen > 0) arena.set(oob!, ctl);
-  if (length > 0) arena.set(viewAt(buf, offset, length), data);
+  if (length > 0) arena.set(buf.subarray(offset, offset + length), data);
   writeMsghdr(0, nl === 0 ? -1 : nameAt, nl, iov, ooblen === 0 ? -1 : ctl, ooblen);
   writeIovec(iov, data, length);
   return r(sendmsgC(fd, arenaMem, flags | C.MSG_NOSIGNAL));

@@ -2,26 +2,12 @@
 // one process are served by the second process it handed them to.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
 import { dial } from '../../src/net/index.ts';
-
-const example = fileURLToPath(new URL('../../examples/fd-handoff.ts', import.meta.url));
+import { startExample } from './helpers.ts';
 
 test('fd-handoff example: each accepted TCP connection is served by the worker process it was passed to', async () => {
-  const child = spawn(process.execPath, ['--import', 'tsx', example, '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const { child, address, stop } = await startExample('fd-handoff.ts');
   try {
-    let out = '';
-    child.stdout.setEncoding('utf8');
-    const address = await new Promise<string>((resolve, reject) => {
-      child.stdout.on('data', (d: string) => {
-        out += d;
-        const m = /listening on (\S+)/.exec(out);
-        if (m) resolve(m[1]!);
-      });
-      child.on('exit', (code) => reject(new Error(`example exited early (${String(code)}): ${out}`)));
-    });
     const workers = new Set<string>();
     for (let i = 0; i < 3; i++) {
       const c = await dial('tcp', address);
@@ -43,7 +29,6 @@ test('fd-handoff example: each accepted TCP connection is served by the worker p
     }
     assert.equal(workers.size, 1);
   } finally {
-    child.kill('SIGTERM');
-    if (child.exitCode === null) await once(child, 'exit');
+    await stop();
   }
 });
