@@ -15,3 +15,7 @@ export { Netpoll, PollDesc, NetClosingError, DeadlineExceededError, NotPollableE
 export { createPoller, wakerFrom, PollerShutdownError, type Poller, type Mode, type Backend,
   type WakerHandle, type Waker } from './poller/index.ts';
 export { SyscallError } from './sys/syscall-error.ts';
+// Adopting and handing off sockets, socket activation, raw access.
+export { systemdListeners, parseListenFds, ListenFdsError, SocketKindError,
+  type SystemdListener, type SystemdOptions, type AdoptOptions, type ControlFn } from './net/index.ts';
+export type { RawConn } from './fd/raw-conn.ts';

@@ -3,6 +3,8 @@
 // web streams and a Node Duplex on top. Errors are OpErrors.
 import type { Duplex } from 'node:stream';
 import type { ErrorWrapper, FD } from '../fd/fd.ts';
+import { rawConnOf, type RawConn } from '../fd/raw-conn.ts';
+import { Netpoll } from '../netpoll/netpoll.ts';
 import { NetClosingError } from '../netpoll/errors.ts';
 import type { DeadlineInput } from '../netpoll/deadline.ts';
 import { debug } from '../netpoll/debug.ts';
@@ -11,8 +13,9 @@ import { decodeSockaddr } from '../sys/sockaddr.ts';
 import { Addr, type Network } from './addr.ts';
 import { OpError, wrapError } from './errors.ts';
 import { ControlMessageError, checkSendOob, readMsgOn, span, writeMsgStream, type ReadMsgResult } from './msg-io.ts';
+import { adoptSocket, dupForDetach, type AdoptOptions } from './file.ts';
 import { unpackPeer, type PackedPeer } from './peer.ts';
-import { keepAliveSecs, MAX_KEEP_ALIVE } from './sock.ts';
+import { keepAliveSecs, MAX_KEEP_ALIVE, newFD } from './sock.ts';
 import { toNodeStream, webStreams, type DuplexIO, type StreamOptions, type WebStreams } from './streams.ts';
 
 export class Conn implements DuplexIO, AsyncDisposable, ErrorWrapper {
@@ -33,6 +36,29 @@ export class Conn implements DuplexIO, AsyncDisposable, ErrorWrapper {
     this.peer = remoteAddr;
     // The FD rejects with OpErrors itself: no wrapping promise per read or write.
     fd.errorWrapper = this;
+  }
+
+  /**
+   * Adopts a connected TCP or Unix stream socket (Go's net.FileConn): the
+   * network and both addresses are asked of the kernel. The Conn owns the
+   * descriptor from now on (closes it on close()); with `dup: true` it
+   * works on a duplicate and the caller keeps its own, as Go does. A pipe
+   * (ENOTSOCK), a listening or datagram socket (SocketKindError) is refused
+   * with an OpError and the descriptor is left as it was.
+   *
+   * @example
+   * // in a worker thread, with a descriptor another thread detached
+   * parentPort.on('message', (fd: number) => void serve(Conn.fromFd(fd)));
+   */
+  static fromFd(fd: number, opts: AdoptOptions & { netpoll?: Netpoll; noDelay?: boolean } = {}): Conn {
+    const a = adoptSocket(fd, 'conn', opts);
+    try {
+      const conn = new Conn(newFD(a.sysfd, opts.netpoll ?? Netpoll.current()), a.network, a.local, a.peer!);
+      if (a.network !== 'unix' && (opts.noDelay ?? true)) conn.setNoDelay(true);
+      return conn;
+    } catch (e) {
+      throw new OpError({ op: 'file', net: 'file+net', cause: e });
+    }
   }
 
   /** The remote end (Go's RemoteAddr). */
@@ -145,6 +171,40 @@ export class Conn implements DuplexIO, AsyncDisposable, ErrorWrapper {
     if (this.isClosed) throw this.closedError('close');
     this.isClosed = true;
     return this.fd.close().catch((e: unknown) => { debug('net: close fd %d: %o', this.fd.sysfd, e); });
+  }
+
+  /**
+   * Lets the socket go without closing it, for another thread or process to
+   * adopt (Conn.fromFd): resolves with a descriptor for the same socket (a
+   * close-on-exec duplicate, as Go's conn.File() gives; the one this Conn
+   * used is closed). Parked reads and writes fail with the closed error.
+   *
+   * @example
+   * const fd = await conn.detach();
+   * worker.postMessage(fd);         // the worker calls Conn.fromFd(fd)
+   */
+  async detach(): Promise<number> {
+    if (this.isClosed) throw this.closedError('detach');
+    let fd: number;
+    try {
+      fd = this.fd.rawControl(dupForDetach);
+    } catch (e) {
+      throw this.wrapError('detach', e);
+    }
+    await this.close();
+    return fd;
+  }
+
+  /**
+   * Go's SyscallConn: your own system calls on the socket under the poller
+   * (recvmsg with flags, ioctl, setsockopt of any kind).
+   *
+   * @example
+   * let n = 0;
+   * await conn.syscallConn().read((fd) => (n = recv(fd, buf, buf.length, MSG_PEEK)) !== -EAGAIN);
+   */
+  syscallConn(): RawConn {
+    return rawConnOf(this.fd, (op, e, signal) => this.wrapError(op, e, signal));
   }
 
   /** Half-close: the peer reads EOF; our later writes fail. Reads go on. */

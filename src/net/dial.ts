@@ -12,6 +12,7 @@ import { Conn } from './conn.ts';
 import { OpError } from './errors.ts';
 import { parseIP } from './ip.ts';
 import { applySocketOptions, bindTo, favoriteFamily, newFD, socketOptions, sysSocket, type SocketOptions } from './sock.ts';
+import { checkControl, controlNetwork, type ControlFn } from './control.ts';
 
 export interface DialOptions {
   /**
@@ -39,6 +40,8 @@ export interface DialOptions {
   lookup?: LookupFunction;
   /** The Netpoll to register with; default Netpoll.current(). */
   netpoll?: Netpoll;
+  /** Go's Dialer.Control: runs on the raw socket after socket(2), before bind(2) and connect(2). */
+  control?: ControlFn;
 }
 
 /** Go's partialDeadline: a share of what is left for each address still to try, at least 2 s. Monotonic ms; null: none. */
@@ -114,6 +117,7 @@ export async function dial(network: Network, address: string, opts: DialOptions 
   const { signal } = opts;
   signal?.throwIfAborted();
   const netpoll = opts.netpoll ?? Netpoll.current();
+  checkControl(opts.control);
   const deadline = dialDeadline(opts);
   const so = socketOptions(opts.noDelay, opts.keepAlive);
 
@@ -177,6 +181,7 @@ async function dialOne(net: Network, laddr: Addr | null, raddr: Addr, deadline: 
   const { family, ipv6only } = favoriteFamily(net, laddr, raddr, 'dial');
   const sysfd = sysSocket(family, ipv6only);
   try {
+    opts.control?.(controlNetwork(net, family), raddr.toString(), sysfd);
     if (laddr) bindTo(sysfd, laddr.toSockaddr(family));
   } catch (e) {
     closeRaw(sysfd);

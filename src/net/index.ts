@@ -15,3 +15,6 @@ export { OpError, isClosedError, isTimeoutError } from './errors.ts';
 export { webStreams, toNodeStream, type DuplexIO, type StreamOptions, type WebStreams } from './streams.ts';
 export { parseIP, formatIP } from './ip.ts';
 export { serve, ServeConn, SCRATCH_SIZE, type ServeHandler, type ServeOptions } from './serve.ts';
+export { SocketKindError, type AdoptOptions } from './file.ts';
+export { systemdListeners, parseListenFds, ListenFdsError, LISTEN_FDS_START, type ListenFds, type SystemdListener, type SystemdOptions } from './systemd.ts';
+export type { ControlFn } from './control.ts';

@@ -10,6 +10,7 @@ import { OpError } from './errors.ts';
 import { Listener } from './listener.ts';
 import { check } from '../sys/syscall-error.ts';
 import { bindTo, favoriteFamily, maxListenerBacklog, newFD, socketOptions, sysSocket } from './sock.ts';
+import { checkControl, controlNetwork, type ControlFn } from './control.ts';
 
 export interface ListenOptions {
   /** listen(2)'s backlog; default the kernel's limit (somaxconn), as Go. */
@@ -27,6 +28,8 @@ export interface ListenOptions {
    * accepted connection can fail on it.
    */
   keepAlive?: number;
+  /** Go's ListenConfig.Control: runs on the raw socket after socket(2), before bind(2). */
+  control?: ControlFn;
 }
 
 /**
@@ -46,6 +49,7 @@ export async function listen(network: Network, address: string, opts: ListenOpti
   if (!Number.isInteger(backlog) || backlog < 0) throw new RangeError(`netpoll: backlog must be a non-negative integer, got ${String(backlog)}`);
   const netpoll = opts.netpoll ?? Netpoll.current();
   const so = socketOptions(opts.noDelay, opts.keepAlive);
+  const control = checkControl(opts.control);
 
   let laddr: Addr;
   try {
@@ -72,6 +76,7 @@ export async function listen(network: Network, address: string, opts: ListenOpti
       check('setsockopt', sock.setsockoptInt(sysfd, C.SOL_SOCKET, C.SO_REUSEADDR, 1));
     }
     if (opts.reusePort) check('setsockopt', sock.setsockoptInt(sysfd, C.SOL_SOCKET, C.SO_REUSEPORT, 1));
+    control?.(controlNetwork(net, family), laddr.toString(), sysfd);
     bindTo(sysfd, laddr.toSockaddr(family));
     check('listen', sock.listen(sysfd, backlog));
   } catch (e) {

@@ -3,13 +3,15 @@
 // a burst is admitted at once.
 import { unlinkSync } from 'node:fs';
 import type { FD } from '../fd/fd.ts';
-import type { Netpoll } from '../netpoll/netpoll.ts';
+import { rawConnOf, type RawConn } from '../fd/raw-conn.ts';
+import { Netpoll } from '../netpoll/netpoll.ts';
 import { NetClosingError } from '../netpoll/errors.ts';
 import type { DeadlineInput } from '../netpoll/deadline.ts';
 import { debug } from '../netpoll/debug.ts';
 import { Addr, type Network } from './addr.ts';
 import { Conn } from './conn.ts';
 import { OpError, isClosedError, wrapError } from './errors.ts';
+import { adoptSocket, dupForDetach, type AdoptOptions } from './file.ts';
 import { packPeer } from './peer.ts';
 import { applySocketOptions, boundToOne, newFD } from './sock.ts';
 
@@ -49,7 +51,51 @@ export class Listener implements AsyncIterable<Conn>, AsyncDisposable {
     this.specific = boundToOne(addr);
   }
 
+  /**
+   * Adopts a listening TCP or Unix stream socket (Go's net.FileListener):
+   * an inherited one (systemdListeners), or one another thread detached.
+   * Ownership as Conn.fromFd: the Listener owns the descriptor unless
+   * `dup: true`. A pipe (ENOTSOCK), a connected or datagram socket
+   * (SocketKindError) is refused with an OpError.
+   *
+   * @example
+   * const ln = Listener.fromFd(3);      // the socket a supervisor passed as fd 3
+   * for await (const conn of ln) void handle(conn);
+   */
+  static fromFd(fd: number, opts: AdoptOptions & { netpoll?: Netpoll; noDelay?: boolean; keepAlive?: number } = {}): Listener {
+    const a = adoptSocket(fd, 'listener', opts);
+    const netpoll = opts.netpoll ?? Netpoll.current();
+    try {
+      return new Listener(newFD(a.sysfd, netpoll), a.network, a.local, { netpoll, noDelay: opts.noDelay, keepAlive: opts.keepAlive });
+    } catch (e) {
+      throw new OpError({ op: 'file', net: 'file+net', cause: e });
+    }
+  }
+
   get closed(): boolean { return this.isClosed; }
+
+  /** Go's SyscallConn on a listener: your own system calls on the listening socket. */
+  syscallConn(): RawConn {
+    return rawConnOf(this.fd, (op, e, signal) => this.wrap(op, e, signal));
+  }
+
+  /**
+   * Stops accepting here and hands the listening socket on (Listener.fromFd
+   * elsewhere): resolves with a close-on-exec duplicate of it; a parked
+   * accept fails with the closed error. A Unix socket's file stays.
+   */
+  async detach(): Promise<number> {
+    if (this.isClosed) throw new OpError({ op: 'detach', net: this.network, source: this.addr, cause: new NetClosingError() });
+    let fd: number;
+    try {
+      fd = this.fd.rawControl(dupForDetach);
+    } catch (e) {
+      throw this.wrap('detach', e);
+    }
+    this.isClosed = true;
+    await this.fd.close().catch((e: unknown) => { debug('net: close detached listener fd: %o', e); });
+    return fd;
+  }
 
   private wrap(op: string, e: unknown, signal?: AbortSignal): unknown {
     return wrapError(e, { op, net: this.network, source: this.addr }, signal);

@@ -10,3 +10,4 @@ export {
   openEventFd, openTimerFd, setTimer, readCounter, addToCounter, openInotify, addWatch, removeWatch,
   parseInotifyEvents, openSignalFd, blockSignals, parseSignalInfo, type InotifyEvent, type SignalInfo,
 } from './devices.ts';
+export { socket } from './socket.ts';
