@@ -1,17 +1,17 @@
 // Go's runtime/netpoll_epoll.go: one epoll descriptor, an eventfd for
-// wake-ups, edge-triggered registration for each fd's whole life.
-import { C, EFD_CLOEXEC, EFD_NONBLOCK, EPOLLERR, EPOLLET, EPOLLHUP, EPOLLIN, EPOLLOUT, EPOLLRDHUP,
-  EPOLL_CLOEXEC, EPOLL_CTL_ADD, EPOLL_CTL_DEL } from '../sys/constants.ts';
+// wake-ups (wakeup-eventfd.ts), edge-triggered registration for each fd's
+// whole life.
+import { C, EPOLLERR, EPOLLET, EPOLLHUP, EPOLLIN, EPOLLOUT, EPOLLRDHUP, EPOLL_CLOEXEC, EPOLL_CTL_ADD,
+  EPOLL_CTL_DEL } from '../sys/constants.ts';
 import { EpollEventBuffer } from '../sys/epoll-layout.ts';
-import { close as closeFd, epoll as epollCalls, read, write, type EpollCalls } from '../sys/libc.ts';
+import { close as closeFd, epoll as epollCalls, type EpollCalls } from '../sys/libc.ts';
 import { check, SyscallError } from '../sys/syscall-error.ts';
 import type { Mode, Poller, ReadyCallback, WakerHandle } from './types.ts';
 import { checkDelay, checkFd, checkOpen, checkToken } from './validate.ts';
 import { WakeSignal } from './wake-signal.ts';
+import { EventfdWakeup } from './wakeup-eventfd.ts';
 
 const BATCH = 128;
-/** epoll data of the eventfd: high word all ones, never a safe-integer token. */
-const WAKE_HIGH = 0xffffffff;
 const READ_EVENTS = EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR;
 const WRITE_EVENTS = EPOLLOUT | EPOLLHUP | EPOLLERR;
 const TWO32 = 0x1_0000_0000;
@@ -25,38 +25,48 @@ export function epollTimeoutMs(delayNs: number): number {
   return 1e9;
 }
 
+/**
+ * The epoll poller (Linux).
+ *
+ * @example
+ * const p = new EpollPoller();
+ * p.open(fd, 42);
+ * p.poll(-1, (token, mode) => console.log(token, mode));
+ * p.shutdown();
+ */
 export class EpollPoller implements Poller {
   readonly backend = 'epoll' as const;
+  /** Go's epfd. */
   readonly fd: number;
   readonly batch = BATCH;
-  private readonly eventFd: number;
   private readonly sys: EpollCalls;
   private readonly events = new EpollEventBuffer(BATCH);
   private readonly ctlEvent = new EpollEventBuffer(1);
   private readonly sig = new WakeSignal();
-  private readonly one = new Uint8Array(new BigUint64Array([1n]).buffer);
-  private readonly drain = new Uint8Array(8);
+  private readonly wakeup: EventfdWakeup;
   private isClosed = false;
 
+  /** netpollinit */
   constructor() {
     if (!epollCalls) throw new Error('netpoll: epoll exists only on Linux');
     this.sys = epollCalls;
     this.fd = check('epoll_create1', this.sys.epollCreate1(EPOLL_CLOEXEC));
-    const efd = this.sys.eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (efd < 0) { closeFd(this.fd); throw new SyscallError('eventfd', -efd); }
-    this.eventFd = efd;
-    // Level-triggered: a wake left by a non-blocking poll stays visible.
-    this.ctlEvent.set(0, EPOLLIN, WAKE_HIGH, 0);
-    const r = this.sys.epollCtl(this.fd, EPOLL_CTL_ADD, efd, this.ctlEvent.bytes);
-    if (r < 0) { closeFd(efd); closeFd(this.fd); throw new SyscallError('epoll_ctl', -r); }
+    try {
+      this.wakeup = new EventfdWakeup(this.sys, this.fd, this.ctlEvent);
+    } catch (e) {
+      closeFd(this.fd);
+      throw e;
+    }
   }
 
   get closed(): boolean { return this.isClosed; }
 
+  /** netpollIsPollDescriptor */
   isPollDescriptor(fd: number): boolean {
-    return fd === this.fd || fd === this.eventFd;
+    return fd === this.fd || this.wakeup.owns(fd);
   }
 
+  /** netpollopen: EPOLLIN|EPOLLOUT|EPOLLRDHUP|EPOLLET, the token as epoll data. */
   open(fd: number, token: number): void {
     checkOpen(this.isClosed, 'open');
     checkFd(fd);
@@ -66,6 +76,7 @@ export class EpollPoller implements Poller {
     check('epoll_ctl', this.sys.epollCtl(this.fd, EPOLL_CTL_ADD, fd, this.ctlEvent.bytes));
   }
 
+  /** netpollclose: EPOLL_CTL_DEL. */
   close(fd: number): void {
     checkOpen(this.isClosed, 'close');
     checkFd(fd);
@@ -73,25 +84,25 @@ export class EpollPoller implements Poller {
     check('epoll_ctl', this.sys.epollCtl(this.fd, EPOLL_CTL_DEL, fd, this.ctlEvent.bytes));
   }
 
+  /** netpollarm */
   arm(_token: number, _mode: Mode): never {
     throw new Error('runtime: unused (netpollarm: epoll is edge-triggered and never re-armed)');
   }
 
+  /** netpollBreak */
   wake(): void {
     checkOpen(this.isClosed, 'wake');
-    if (!this.sig.claim()) return;
-    for (;;) {
-      const n = write(this.eventFd, this.one, 8);
-      if (n >= 0 || n === -C.EAGAIN) return; // EAGAIN: counter saturated, a wake is pending anyway
-      if (n !== -C.EINTR) throw new SyscallError('write', -n);
-    }
+    this.sig.wake(this.kernelWake);
   }
+
+  private readonly kernelWake = (): void => { this.wakeup.wakeNetpoll(); };
 
   waker(): WakerHandle {
     checkOpen(this.isClosed, 'waker');
-    return { kind: 'eventfd', fd: this.eventFd, sig: this.sig.sab };
+    return this.wakeup.handle(this.sig.sab);
   }
 
+  /** netpoll(delay) */
   poll(delayNs: number, onReady: ReadyCallback, asBlocking = delayNs !== 0): number {
     checkOpen(this.isClosed, 'poll');
     checkDelay(delayNs);
@@ -108,18 +119,14 @@ export class EpollPoller implements Poller {
     for (let i = 0; i < n; i++) {
       const events = ev.events(i);
       if (events === 0) continue;
-      const high = ev.dataHigh(i);
-      if (high === WAKE_HIGH) {
-        if (events !== EPOLLIN) throw new Error(`netpoll: unexpected epoll events 0x${events.toString(16)} on the wake eventfd`);
-        if (asBlocking) {
-          read(this.eventFd, this.drain, 8); // resets the counter; EAGAIN means a racing poll drained it
-          this.sig.clear();
-        }
+      if (this.wakeup.isWakeup(ev, i)) {
+        this.wakeup.drainWakeupEvent(asBlocking);
+        if (asBlocking) this.sig.clear();
         continue;
       }
       const r = (events & READ_EVENTS) !== 0, w = (events & WRITE_EVENTS) !== 0;
       if (!r && !w) continue;
-      onReady(high * TWO32 + ev.dataLow(i), r ? (w ? 'rw' : 'r') : 'w', events === EPOLLERR);
+      onReady(ev.dataHigh(i) * TWO32 + ev.dataLow(i), r ? (w ? 'rw' : 'r') : 'w', events === EPOLLERR);
       delivered++;
     }
     return delivered;
@@ -128,8 +135,8 @@ export class EpollPoller implements Poller {
   shutdown(): void {
     if (this.isClosed) return;
     this.isClosed = true;
-    this.sig.kill();
-    closeFd(this.eventFd);
+    this.sig.kill(); // no wake from another thread is in flight after this
+    this.wakeup.close();
     closeFd(this.fd);
   }
 }

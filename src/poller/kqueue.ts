@@ -1,29 +1,43 @@
-// Go's runtime/netpoll_kqueue.go (+ _event.go and _pipe.go): one kqueue,
-// EVFILT_READ and EVFILT_WRITE with EV_ADD|EV_CLEAR for each fd's whole
-// life, and a wake-up by EVFILT_USER where the OS has it, a pipe where not.
-// On Linux the same code runs over the user-space kqueue (sys/ukqueue).
+// Go's runtime/netpoll_kqueue.go: one kqueue, EVFILT_READ and EVFILT_WRITE
+// with EV_ADD|EV_CLEAR for each fd's whole life, and a wake-up by
+// EVFILT_USER where the OS has it (wakeup-kevent.ts), a pipe where not
+// (wakeup-pipe.ts). On Linux the same code runs over the user-space kqueue
+// (sys/ukqueue).
 import { C } from '../sys/constants.ts';
-import { nonblockingPipe, setCloseOnExec } from '../sys/descriptors.ts';
+import { setCloseOnExec } from '../sys/descriptors.ts';
 import { KeventBuffer } from '../sys/kevent-layout.ts';
-import { close as closeFd, kernelKqueue, read, write, type KqueueCalls } from '../sys/libc.ts';
+import { kernelKqueue, type KqueueCalls } from '../sys/libc.ts';
 import { IS_LINUX, OS_NAME } from '../sys/platform.ts';
 import { check, SyscallError } from '../sys/syscall-error.ts';
-import { ukqueue, ukqueueUserEventFd } from '../sys/ukqueue/index.ts';
+import { ukqueue } from '../sys/ukqueue/index.ts';
 import type { Mode, Poller, ReadyCallback, WakerHandle } from './types.ts';
 import { checkDelay, checkFd, checkOpen, checkToken } from './validate.ts';
 import { WakeSignal } from './wake-signal.ts';
+import { keventChange, KeventWakeup } from './wakeup-kevent.ts';
+import { PipeWakeup } from './wakeup-pipe.ts';
+import type { Wakeup } from './wakeup.ts';
+
+export { KQ_IDENT } from './wakeup-kevent.ts';
 
 const BATCH = 64;
-/** Go's kqIdent for the EVFILT_USER wake-up. */
-export const KQ_IDENT = 0xee1eb9f4;
 /** Darwin rejects longer sleeps with EINVAL; Go caps tv_sec at 1e6 s. */
 const MAX_SLEEP_SEC = 1e6;
 
 /** NetBSD and OpenBSD wake by a self-pipe, as Go does; the others by EVFILT_USER. */
 const USE_PIPE = OS_NAME === 'netbsd' || OS_NAME === 'openbsd';
 
+/**
+ * The kqueue poller (macOS, the BSDs; on Linux over the user-space kqueue).
+ *
+ * @example
+ * const p = new KqueuePoller();
+ * p.open(fd, 42);
+ * p.poll(-1, (token, mode) => console.log(token, mode));
+ * p.shutdown();
+ */
 export class KqueuePoller implements Poller {
   readonly backend = 'kqueue' as const;
+  /** Go's kq. */
   readonly fd: number;
   readonly batch = BATCH;
   private readonly sys: KqueueCalls;
@@ -32,14 +46,10 @@ export class KqueuePoller implements Poller {
   private readonly timespec = new Uint8Array(16);
   private readonly tsView = new DataView(this.timespec.buffer);
   private readonly sig = new WakeSignal();
-  private readonly pipeRd: number = -1;
-  private readonly pipeWr: number = -1;
-  /** The eventfd behind the user-space kqueue's wake knote (Linux only). */
-  private readonly userEventFd: number = -1;
-  private readonly byte = new Uint8Array(1);
-  private readonly drainBuf = new Uint8Array(16);
+  private readonly wakeup: Wakeup<KeventBuffer> | null = null;
   private isClosed = false;
 
+  /** netpollinit */
   constructor() {
     const sys = IS_LINUX ? ukqueue : kernelKqueue;
     if (!sys) throw new Error('netpoll: no kqueue on this platform');
@@ -47,14 +57,7 @@ export class KqueuePoller implements Poller {
     this.fd = check('kqueue', sys.kqueue());
     try {
       if (!IS_LINUX) setCloseOnExec(this.fd); // kqueue(2) takes no flags
-      if (USE_PIPE) {
-        [this.pipeRd, this.pipeWr] = nonblockingPipe();
-        // Level-triggered: a wake left by a non-blocking poll fires again.
-        this.change(1, this.pipeRd, C.EVFILT_READ, C.EV_ADD, 0, 0);
-      } else {
-        this.change(1, KQ_IDENT, C.EVFILT_USER, C.EV_ADD | C.EV_CLEAR, 0, 0);
-        if (IS_LINUX) this.userEventFd = ukqueueUserEventFd(this.fd, KQ_IDENT);
-      }
+      this.wakeup = USE_PIPE ? new PipeWakeup(sys, this.fd) : new KeventWakeup(sys, this.fd);
     } catch (e) {
       this.shutdown();
       throw e;
@@ -63,61 +66,48 @@ export class KqueuePoller implements Poller {
 
   get closed(): boolean { return this.isClosed; }
 
-  private change(n: 1 | 2, ident: number, filter: number, flags: number, fflags: number, udata: number): void {
-    this.changes.set(0, ident, filter, flags, fflags, 0, udata);
-    if (n === 2) this.changes.set(1, ident, C.EVFILT_WRITE, flags, fflags, 0, udata);
-    for (;;) {
-      const r = this.sys.kevent(this.fd, this.changes.bytes, n, null, 0, null);
-      if (r >= 0) return;
-      if (r !== -C.EINTR) throw new SyscallError('kevent', -r);
-    }
-  }
-
+  /** netpollIsPollDescriptor */
   isPollDescriptor(fd: number): boolean {
-    return fd === this.fd || (fd >= 0 && (fd === this.pipeRd || fd === this.pipeWr || fd === this.userEventFd));
+    return fd === this.fd || this.wakeup!.owns(fd);
   }
 
+  /** netpollopen: EVFILT_READ and EVFILT_WRITE, EV_ADD|EV_CLEAR, the token as udata. */
   open(fd: number, token: number): void {
     checkOpen(this.isClosed, 'open');
     checkFd(fd);
     checkToken(token);
     if (this.isPollDescriptor(fd)) throw new RangeError(`netpoll: fd ${fd} is the poller's own descriptor`);
-    this.change(2, fd, C.EVFILT_READ, C.EV_ADD | C.EV_CLEAR, 0, token);
+    const ch = this.changes;
+    ch.set(0, fd, C.EVFILT_READ, C.EV_ADD | C.EV_CLEAR, 0, 0, token);
+    ch.set(1, fd, C.EVFILT_WRITE, C.EV_ADD | C.EV_CLEAR, 0, 0, token);
+    keventChange(this.sys, this.fd, ch, 2);
   }
 
+  /**
+   * netpollclose: nothing to do. close(2) drops the fd's knotes, and the
+   * token's sequence number filters events already harvested.
+   */
   close(fd: number): void {
     checkOpen(this.isClosed, 'close');
     checkFd(fd);
-    // Nothing to do: close(2) drops the fd's knotes, and the token's
-    // sequence number filters events already harvested.
   }
 
+  /** netpollarm */
   arm(_token: number, _mode: Mode): never {
     throw new Error('runtime: unused (netpollarm: kqueue is edge-triggered and never re-armed)');
   }
 
+  /** netpollBreak */
   wake(): void {
     checkOpen(this.isClosed, 'wake');
-    if (!this.sig.claim()) return;
-    this.trigger();
+    this.sig.wake(this.kernelWake);
   }
 
-  private trigger(): void {
-    if (USE_PIPE) {
-      for (;;) {
-        const n = write(this.pipeWr, this.byte, 1);
-        if (n >= 0 || n === -C.EAGAIN) return; // a full pipe already wakes
-        if (n !== -C.EINTR) throw new SyscallError('write', -n);
-      }
-    }
-    this.change(1, KQ_IDENT, C.EVFILT_USER, 0, C.NOTE_TRIGGER, 0);
-  }
+  private readonly kernelWake = (): void => { this.wakeup!.wakeNetpoll(); };
 
   waker(): WakerHandle {
     checkOpen(this.isClosed, 'waker');
-    if (USE_PIPE) return { kind: 'pipe', fd: this.pipeWr, sig: this.sig.sab };
-    if (IS_LINUX) return { kind: 'eventfd', fd: this.userEventFd, sig: this.sig.sab };
-    return { kind: 'kevent-user', kq: this.fd, ident: KQ_IDENT, sig: this.sig.sab };
+    return this.wakeup!.handle(this.sig.sab);
   }
 
   private timeout(delayNs: number): Uint8Array | null {
@@ -130,11 +120,13 @@ export class KqueuePoller implements Poller {
     return this.timespec;
   }
 
+  /** netpoll(delay) */
   poll(delayNs: number, onReady: ReadyCallback, asBlocking = delayNs !== 0): number {
     checkOpen(this.isClosed, 'poll');
     checkDelay(delayNs);
     const ts = this.timeout(delayNs);
     const ev = this.events;
+    const wakeup = this.wakeup!;
     let n: number;
     for (;;) {
       n = this.sys.kevent(this.fd, null, 0, ev.bytes, BATCH, ts);
@@ -145,16 +137,12 @@ export class KqueuePoller implements Poller {
     }
     let delivered = 0;
     for (let i = 0; i < n; i++) {
-      const filter = ev.filter(i);
-      if (this.isWakeEvent(i, filter)) {
-        if (asBlocking) {
-          if (USE_PIPE) read(this.pipeRd, this.drainBuf, 16);
-          this.sig.clear();
-        } else if (!USE_PIPE) {
-          this.trigger(); // EV_CLEAR reset it: relay so the blocking poller still wakes
-        }
+      if (wakeup.isWakeup(ev, i)) {
+        wakeup.drainWakeupEvent(asBlocking);
+        if (asBlocking) this.sig.clear();
         continue;
       }
+      const filter = ev.filter(i);
       const flags = ev.flags(i);
       let mode: Mode;
       if (filter === C.EVFILT_READ) {
@@ -171,18 +159,11 @@ export class KqueuePoller implements Poller {
     return delivered;
   }
 
-  private isWakeEvent(i: number, filter: number): boolean {
-    if (USE_PIPE) return filter === C.EVFILT_READ && this.events.ident(i) === this.pipeRd;
-    if (filter !== C.EVFILT_USER) return false;
-    if (this.events.ident(i) !== KQ_IDENT) throw new Error('netpoll: EVFILT_USER event with an unexpected ident');
-    return true;
-  }
-
   shutdown(): void {
     if (this.isClosed) return;
     this.isClosed = true;
-    this.sig.kill();
-    if (this.pipeRd >= 0) { closeFd(this.pipeRd); closeFd(this.pipeWr); }
+    this.sig.kill(); // no wake from another thread is in flight after this
+    this.wakeup?.close();
     if (this.fd >= 0) this.sys.closeKqueue(this.fd);
   }
 }
