@@ -98,6 +98,9 @@ export class FD implements OpHost {
   /** @internal The poll descriptor; null in blocking mode or once released. */
   get pollDesc(): PollDesc | null { return this.pd; }
 
+  /** Whether an operation parked on this FD keeps the process alive (Node's ref/unref); default true. */
+  setRef(on: boolean): void { this.pd?.setRef(on); }
+
   // ---- read and write ------------------------------------------------------
 
   /** Reads what is there into buf (at most length bytes at offset): the count, or null at end of stream. */
@@ -280,6 +283,16 @@ export class FD implements OpHost {
     this.incref();
     try {
       check('setsockopt', sock.setsockoptInt(this.fd, level, name, value));
+    } finally {
+      this.decref();
+    }
+  }
+
+  /** SO_LINGER (struct linger): sec < 0 off, else on with that many seconds. */
+  setLinger(sec: number): void {
+    this.incref();
+    try {
+      check('setsockopt', sock.setLinger(this.fd, sec));
     } finally {
       this.decref();
     }

@@ -1,7 +1,6 @@
 // A stream connection (Go's net.Conn, shaped like Deno's Conn): read gives
 // null at EOF, write writes everything or fails, deadlines per direction,
 // web streams and a Node Duplex on top. Errors are OpErrors.
-import type { Duplex } from 'node:stream';
 import type { ErrorWrapper, FD } from '../fd/fd.ts';
 import { rawConnOf, type RawConn } from '../fd/raw-conn.ts';
 import { Netpoll } from '../netpoll/netpoll.ts';
@@ -15,6 +14,7 @@ import { OpError, wrapError } from './errors.ts';
 import { ControlMessageError, checkSendOob, readMsgOn, span, writeMsgStream, type ReadMsgResult } from './msg-io.ts';
 import { adoptSocket, dupForDetach, type AdoptOptions } from './file.ts';
 import { unpackPeer, type PackedPeer } from './peer.ts';
+import type { NodeSocket, SocketIO } from './node-socket.ts';
 import { keepAliveSecs, MAX_KEEP_ALIVE, newFD } from './sock.ts';
 import { toNodeStream, webStreams, type DuplexIO, type StreamOptions, type WebStreams } from './streams.ts';
 
@@ -256,6 +256,22 @@ export class Conn implements DuplexIO, AsyncDisposable, ErrorWrapper {
     this.setter(() => setKeepAlive(this.fd, on, delayMs));
   }
 
+  /**
+   * Go's SetLinger: what close() does with unsent data. sec < 0 (the
+   * default): send it in the background; 0: discard it and reset the
+   * connection (RST); > 0: linger that many seconds. No-op on Unix sockets.
+   */
+  setLinger(sec: number): void {
+    if (!Number.isInteger(sec)) throw new TypeError(`netpoll: linger must be an integer number of seconds, got ${String(sec)}`);
+    if (this.network === 'unix') return;
+    this.setter(() => this.fd.setLinger(sec));
+  }
+
+  /** A read or write waiting on this connection keeps the process alive (the default), as a ref'd Node socket. */
+  ref(): void { this.fd.setRef(true); }
+  /** A read or write waiting on this connection no longer keeps the process alive. */
+  unref(): void { this.fd.setRef(false); }
+
   private setter(f: () => void): void {
     if (this.isClosed) throw this.closedError('set');
     try {
@@ -270,22 +286,36 @@ export class Conn implements DuplexIO, AsyncDisposable, ErrorWrapper {
   /** A web WritableStream; its close() half-closes, abort() closes. */
   get writable(): WritableStream<Uint8Array> { return (this.streams ??= webStreams(this.streamIO())).writable; }
 
-  /** A Node Duplex for pipeline(), zlib and http parsers; end() half-closes, destroy() closes. */
-  toNodeStream(opts?: StreamOptions): Duplex { return toNodeStream(this.streamIO(), opts); }
+  /**
+   * A net.Socket-shaped Duplex (addresses, setTimeout, setNoDelay,
+   * setKeepAlive, ref/unref, byte counts) for http, tls, ws and pipeline();
+   * end() half-closes, destroy() closes.
+   */
+  toNodeStream(opts?: StreamOptions): NodeSocket { return toNodeStream(this.streamIO(), opts); }
 
   /**
    * The streams close the descriptor when both halves are done; that does
    * not count as the user's close(), which may still follow without throwing.
    */
-  private streamIO(): DuplexIO {
+  private streamIO(): SocketIO {
+    const conn = this;
     return {
       read: (b, o, l, sig) => this.read(b, o, l, sig),
       readChunk: (max, sig) => this.readChunk(max, sig),
       write: (b, o, l, sig) => this.write(b, o, l, sig),
+      writev: (bufs, sig) => this.writev(bufs, sig),
       closeWrite: () => this.closeWrite(),
       close: () => {
         if (!this.closed) void this.fd.close().catch((e: unknown) => { debug('net: close fd: %o', e); });
       },
+      network: this.network,
+      get remoteAddr() { return conn.remoteAddr; },
+      get localAddr() { return conn.localAddr; },
+      setNoDelay: (on) => this.setNoDelay(on),
+      setKeepAlive: (on, ms) => this.setKeepAlive(on, ms),
+      setLinger: (sec) => this.setLinger(sec),
+      ref: () => this.ref(),
+      unref: () => this.unref(),
     };
   }
 

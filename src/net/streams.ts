@@ -2,8 +2,9 @@
 // over anything with read/write/closeWrite/close. A read lands in a chunk
 // nobody else holds: a buffer shared across reads would be overwritten while
 // the consumer still looks at it.
-import { Duplex } from 'node:stream';
+import { ChunkReader, DEFAULT_CHUNK } from './chunk-reader.ts';
 import { isClosedError } from './errors.ts';
+import { NodeSocket, type SocketIO } from './node-socket.ts';
 
 export interface DuplexIO {
   read(buf: Uint8Array, offset?: number, length?: number, signal?: AbortSignal): Promise<number | null>;
@@ -17,28 +18,10 @@ export interface DuplexIO {
 export interface StreamOptions {
   /** Bytes asked of the kernel per read (default 64 KiB). */
   chunkSize?: number;
-}
-
-const DEFAULT_CHUNK = 64 * 1024;
-
-/**
- * The io's own readChunk() where it has one. Otherwise reads into a scratch
- * buffer of its own; a short read is copied out so the scratch can be
- * reused, a long one hands the scratch over and a new one is made.
- */
-class ChunkReader {
-  private scratch: Uint8Array | null = null;
-  constructor(private readonly io: DuplexIO, private readonly size: number) {}
-
-  async next(signal?: AbortSignal): Promise<Uint8Array | null> {
-    if (this.io.readChunk !== undefined) return this.io.readChunk(this.size, signal);
-    const buf = this.scratch ??= new Uint8Array(this.size);
-    const n = await this.io.read(buf, 0, buf.length, signal);
-    if (n === null) return null;
-    if (n * 2 < buf.length) return buf.slice(0, n);
-    this.scratch = null;
-    return n === buf.length ? buf : buf.subarray(0, n);
-  }
+  /** toNodeStream: keep writing after the peer's EOF (default true). */
+  allowHalfOpen?: boolean;
+  /** toNodeStream: the Duplex's high-water marks in bytes. */
+  highWaterMark?: number;
 }
 
 /** Closes the whole connection once both halves are done with. */
@@ -61,26 +44,41 @@ export interface WebStreams {
 }
 
 /**
- * `readable` ends at EOF; cancelling it closes the connection. `writable`'s
+ * `readable` is a byte stream (type 'bytes'): a BYOB reader's view is read
+ * into by the kernel directly. It ends at EOF; cancelling it closes the connection. `writable`'s
  * close() half-closes (closeWrite), abort() closes. When the readable has
  * ended and the writable is closed, the connection is closed.
  */
 export function webStreams(io: DuplexIO, opts: StreamOptions = {}): WebStreams {
   const reader = new ChunkReader(io, opts.chunkSize ?? DEFAULT_CHUNK);
   const halves = new HalfTracker(io);
-  const readable = new ReadableStream<Uint8Array>({
+  const done = (controller: ReadableByteStreamController): void => {
+    try { controller.close(); } catch { /* cancelled */ }
+    // A BYOB reader still waits on its view: answer it with nothing (the stream has ended).
+    controller.byobRequest?.respond(0);
+    halves.read();
+  };
+  const readable = new ReadableStream({
+    type: 'bytes',
     async pull(controller) {
       try {
-        const chunk = await reader.next();
-        if (chunk === null) {
-          controller.close();
-          halves.read();
-        } else {
-          controller.enqueue(chunk);
+        const req = controller.byobRequest;
+        if (req !== null && req.view !== null) {
+          // A BYOB read: the kernel writes straight into the caller's view.
+          const v = req.view;
+          const n = await io.read(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+          if (n === null) done(controller); else req.respond(n);
+          return;
         }
+        const chunk = await reader.next();
+        if (chunk === null) { done(controller); return; }
+        // A byte stream takes the chunk's whole ArrayBuffer: a chunk that shares
+        // one (a pool slab) is copied so nothing else is detached with it.
+        const own = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength && chunk.buffer instanceof ArrayBuffer;
+        controller.enqueue((own ? chunk : chunk.slice()) as Uint8Array<ArrayBuffer>);
       } catch (e) {
         // Closed under us after a cancel: the stream is already done.
-        if (isClosedError(e)) { try { controller.close(); } catch { /* cancelled */ } halves.read(); return; }
+        if (isClosedError(e)) { done(controller); return; }
         controller.error(e);
         halves.read();
       }
@@ -88,7 +86,7 @@ export function webStreams(io: DuplexIO, opts: StreamOptions = {}): WebStreams {
     cancel() {
       safeClose(io);
     },
-  }, { highWaterMark: 0 });
+  }) as ReadableStream<Uint8Array>;
 
   const writable = new WritableStream<Uint8Array>({
     async write(chunk) {
@@ -108,52 +106,12 @@ export function webStreams(io: DuplexIO, opts: StreamOptions = {}): WebStreams {
 }
 
 /**
- * A Node Duplex for pipeline(), zlib and http parsers. end() half-closes
- * (closeWrite), destroy() closes. One kernel read per _read call, so the
- * readable side's highWaterMark bounds what is buffered.
+ * A net.Socket-shaped Node Duplex (NodeSocket) for pipeline(), zlib, http
+ * and tls. end() half-closes (closeWrite), destroy() closes. One kernel read
+ * per _read call, so the readable side's highWaterMark bounds what is
+ * buffered. Over a Conn it has the socket's addresses, timeouts and options;
+ * over a plain DuplexIO only the I/O.
  */
-export function toNodeStream(io: DuplexIO, opts: StreamOptions = {}): Duplex {
-  const reader = new ChunkReader(io, opts.chunkSize ?? DEFAULT_CHUNK);
-  let reading = false;
-  let closed = false;
-  const close = (): void => { if (!closed) { closed = true; safeClose(io); } };
-  const duplex = new Duplex({
-    allowHalfOpen: true,
-    read() {
-      if (reading) return;
-      reading = true;
-      reader.next().then((chunk) => {
-        reading = false;
-        if (duplex.destroyed) return;
-        if (chunk === null) { duplex.push(null); return; }
-        duplex.push(chunk);
-      }, (e: unknown) => {
-        reading = false;
-        if (duplex.destroyed) return;
-        if (closed && isClosedError(e)) { duplex.push(null); return; }
-        duplex.destroy(e as Error);
-      });
-    },
-    write(chunk: Uint8Array, _encoding, cb) {
-      io.write(chunk, 0, chunk.length).then(() => cb(), (e: unknown) => cb(e as Error));
-    },
-    writev(chunks: { chunk: Uint8Array }[], cb) {
-      // Coalesce what the writable side has buffered into one write.
-      let total = 0;
-      for (const c of chunks) total += c.chunk.length;
-      const all = new Uint8Array(total);
-      let off = 0;
-      for (const c of chunks) { all.set(c.chunk, off); off += c.chunk.length; }
-      io.write(all, 0, total).then(() => cb(), (e: unknown) => cb(e as Error));
-    },
-    final(cb) {
-      try { io.closeWrite(); cb(); } catch (e) { cb(isClosedError(e) ? null : e as Error); }
-    },
-    destroy(err, cb) {
-      close();
-      cb(err);
-    },
-  });
-  // autoDestroy closes the descriptor once both sides have finished.
-  return duplex;
+export function toNodeStream(io: SocketIO, opts: StreamOptions = {}): NodeSocket {
+  return new NodeSocket(io, opts);
 }

@@ -34,7 +34,7 @@ export interface Parker {
 }
 
 // Bits of PollDesc.st. *_EXPIRED mirror rd/wd < 0 so the hot checks read one number.
-const R_READY = 1, W_READY = 2, CLOSING = 4, EVENT_ERR = 8, R_EXPIRED = 16, W_EXPIRED = 32;
+const R_READY = 1, W_READY = 2, CLOSING = 4, EVENT_ERR = 8, R_EXPIRED = 16, W_EXPIRED = 32, UNREF = 64;
 const R_ERR = CLOSING | EVENT_ERR | R_EXPIRED, W_ERR = CLOSING | W_EXPIRED;
 
 /** Deadline timer entry; `read`/`write` say which deadlines a firing expires. */
@@ -137,9 +137,23 @@ export class PollDesc {
     if ((this.st & ready) !== 0) { this.st &= ~ready; return true; }
     if ((read ? this.rw : this.ww) !== null) throw new DoubleWaitError(mode);
     if (read) this.rw = p; else this.ww = p;
-    this.host.addWaiters(1);
+    if ((this.st & UNREF) === 0) this.host.addWaiters(1);
     return false;
   }
+
+  /**
+   * Whether a task parked here keeps the process alive (default true): an
+   * unref'd descriptor's waiters are not netpollWaiters, like an unref'd
+   * Node socket. Switching while a task is parked moves it in or out.
+   */
+  setRef(on: boolean): void {
+    if (((this.st & UNREF) === 0) === on) return;
+    this.st ^= UNREF;
+    const parked = (this.rw !== null ? 1 : 0) + (this.ww !== null ? 1 : 0);
+    for (let i = 0; i < parked; i++) this.host.addWaiters(on ? 1 : -1);
+  }
+
+  get hasRef(): boolean { return (this.st & UNREF) === 0; }
 
   /** Takes p back (an abort): true when it was the one parked on mode. */
   unpark(mode: 'r' | 'w', p: Parker): boolean {
@@ -175,7 +189,7 @@ export class PollDesc {
     const p = mode === 'r' ? this.rw : this.ww;
     if (p !== null) {
       if (mode === 'r') this.rw = null; else this.ww = null;
-      this.host.addWaiters(-1);
+      if ((this.st & UNREF) === 0) this.host.addWaiters(-1);
     }
     return p;
   }

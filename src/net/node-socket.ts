@@ -1,0 +1,326 @@
+// A Duplex shaped like net.Socket over a netpoll connection, so Node's own
+// http, tls and the packages written against net.Socket (ws, Agent pools,
+// loggers reading remoteAddress) take it as they take a socket. What they
+// read of a socket is here: the address fields, setTimeout's idle timer,
+// setNoDelay/setKeepAlive, ref/unref, byte counters, readyState, the
+// connecting state of a socket returned before its dial completes.
+import { Duplex } from 'node:stream';
+import type { Addr, Network } from './addr.ts';
+import { ChunkReader, DEFAULT_CHUNK } from './chunk-reader.ts';
+import { isClosedError } from './errors.ts';
+import type { DuplexIO } from './streams.ts';
+
+/** What a NodeSocket uses of a connection; a Conn has all of it, a plain DuplexIO only the I/O. */
+export interface SocketIO extends DuplexIO {
+  writev?(bufs: readonly Uint8Array[], signal?: AbortSignal): Promise<number>;
+  readonly network?: Network;
+  readonly remoteAddr?: Addr;
+  readonly localAddr?: Addr;
+  setNoDelay?(on: boolean): void;
+  setKeepAlive?(on: boolean, delayMs?: number): void;
+  setLinger?(sec: number): void;
+  ref?(): void;
+  unref?(): void;
+}
+
+export interface NodeSocketOptions {
+  /** Bytes asked of the kernel per read (default 64 KiB). */
+  chunkSize?: number;
+  /** Keep writing after the peer's EOF (default true: Node's http and tls end the socket themselves). */
+  allowHalfOpen?: boolean;
+  /** The readable and writable sides' high-water marks in bytes (Node's default otherwise). */
+  highWaterMark?: number;
+}
+
+/** net.Socket's readyState values. */
+export type ReadyState = 'opening' | 'open' | 'readOnly' | 'writeOnly' | 'closed';
+
+/** The largest delay a Node timer takes (as net.Socket clamps). */
+const TIMEOUT_MAX = 2 ** 31 - 1;
+
+function family(a: Addr | undefined): 'IPv4' | 'IPv6' | undefined {
+  if (a === undefined || a.network !== 'tcp') return undefined;
+  return a.family === 'inet6' ? 'IPv6' : 'IPv4';
+}
+
+function ipText(a: Addr | undefined): string | undefined {
+  return a === undefined || a.network !== 'tcp' ? undefined : a.address;
+}
+
+/** Runs f on a connection that may be closing; a closed one has nothing left to set. */
+function quietly(f: () => void): void {
+  try { f(); } catch (e) { if (!isClosedError(e)) throw e; }
+}
+
+/**
+ * A net.Socket-shaped Duplex over a connection. end() half-closes,
+ * destroy() closes, resetAndDestroy() closes with RST. Made by
+ * `conn.toNodeStream()`, or by `NodeSocket.connecting(dialer)` for a socket
+ * returned at once that connects later (as net.connect's does).
+ *
+ * @example
+ * const sock = conn.toNodeStream();
+ * sock.setTimeout(5_000, () => sock.end());
+ * console.log(sock.remoteAddress, sock.remotePort);
+ */
+export class NodeSocket extends Duplex {
+  /** net.Socket's: true until a dialing socket's connection is made. */
+  connecting = false;
+  /** The idle timeout set by setTimeout(), in ms (0: none), as net.Socket's. */
+  timeout = 0;
+  #io: SocketIO | null;
+  #reader: ChunkReader | null;
+  readonly #chunkSize: number;
+  #reading = false;
+  #wantRead = false;
+  #closed = false;
+  #timer: NodeJS.Timeout | null = null;
+  #bytesRead = 0;
+  #bytesWritten = 0;
+  #refed = true;
+  #noDelay: boolean | undefined = undefined;
+  #keepAlive: [boolean, number] | undefined = undefined;
+  /** A write, writev or final waiting for the dial. */
+  #pending: (() => void) | null = null;
+  #resetting = false;
+  #abortDial: AbortController | null = null;
+
+  constructor(io: SocketIO | null, opts: NodeSocketOptions = {}) {
+    const hwm = opts.highWaterMark;
+    super({ allowHalfOpen: opts.allowHalfOpen ?? true, ...(hwm === undefined ? {} : { highWaterMark: hwm }) });
+    this.#chunkSize = opts.chunkSize ?? DEFAULT_CHUNK;
+    this.#io = io;
+    this.#reader = io === null ? null : new ChunkReader(io, this.#chunkSize);
+    if (io === null) this.connecting = true;
+  }
+
+  /**
+   * A socket returned at once whose connection `dialer` makes: it is
+   * `pending` and `connecting` until then, emits 'connect' and 'ready' when
+   * connected, and is destroyed with the dial's error if it fails. Writes
+   * made meanwhile go out once connected; destroying it aborts the dial.
+   */
+  static connecting(dialer: (signal: AbortSignal) => Promise<SocketIO>, opts?: NodeSocketOptions): NodeSocket {
+    const s = new NodeSocket(null, opts);
+    const ac = s.#abortDial = new AbortController();
+    dialer(ac.signal).then((io) => s.#attach(io), (e: unknown) => {
+      s.#abortDial = null;
+      if (!s.destroyed) s.destroy(e as Error);
+    });
+    return s;
+  }
+
+  #attach(io: SocketIO): void {
+    this.#abortDial = null;
+    if (this.destroyed) { quietly(() => io.close()); return; }
+    this.#io = io;
+    this.#reader = new ChunkReader(io, this.#chunkSize);
+    this.connecting = false;
+    try {
+      if (this.#noDelay !== undefined) io.setNoDelay?.(this.#noDelay);
+      if (this.#keepAlive !== undefined) io.setKeepAlive?.(this.#keepAlive[0], this.#keepAlive[1] || undefined);
+      if (!this.#refed) io.unref?.();
+    } catch (e) {
+      this.destroy(e as Error);
+      return;
+    }
+    this.emit('connect');
+    this.emit('ready');
+    const p = this.#pending;
+    this.#pending = null;
+    if (p !== null) p();
+    if (this.#wantRead) { this.#wantRead = false; this._read(); }
+  }
+
+  // ---- addresses (undefined for a Unix socket, or before connecting) ----
+
+  get remoteAddress(): string | undefined { return ipText(this.#io?.remoteAddr); }
+  get remotePort(): number | undefined { const a = this.#io?.remoteAddr; return a?.network === 'tcp' ? a.port : undefined; }
+  get remoteFamily(): 'IPv4' | 'IPv6' | undefined { return family(this.#io?.remoteAddr); }
+  get localAddress(): string | undefined { return ipText(this.#local()); }
+  get localPort(): number | undefined { const a = this.#local(); return a?.network === 'tcp' ? a.port : undefined; }
+  get localFamily(): 'IPv4' | 'IPv6' | undefined { return family(this.#local()); }
+
+  #local(): Addr | undefined {
+    return this.#io?.localAddr;
+  }
+
+  /** net.Socket's address(): the local end, or {} where there is none. */
+  address(): { address: string; family: string; port: number } | Record<string, never> {
+    const a = this.#local();
+    if (a === undefined || a.network !== 'tcp') return {};
+    return { address: a.address, family: family(a)!, port: a.port };
+  }
+
+  // ---- state ----
+
+  /** True until connected (net.Socket's: no handle yet, or still connecting). */
+  get pending(): boolean { return this.#io === null || this.connecting; }
+  get readyState(): ReadyState {
+    if (this.connecting) return 'opening';
+    if (this.readable && this.writable) return 'open';
+    if (this.readable) return 'readOnly';
+    if (this.writable) return 'writeOnly';
+    return 'closed';
+  }
+  /** Bytes received so far. */
+  get bytesRead(): number { return this.#bytesRead; }
+  /** Bytes handed to the kernel or waiting for it (as net.Socket counts). */
+  get bytesWritten(): number { return this.#bytesWritten; }
+
+  // ---- options ----
+
+  /**
+   * net.Socket's idle timeout: after `ms` without reads or writes the socket
+   * emits 'timeout' (once, until the next activity) and stays open: the
+   * listener decides. 0 turns it off (and removes `cb`). One unref'd timer,
+   * refreshed on activity.
+   */
+  setTimeout(ms: number, cb?: () => void): this {
+    if (typeof ms !== 'number' || Number.isNaN(ms)) throw new TypeError(`netpoll: setTimeout takes milliseconds, got ${String(ms)}`);
+    if (ms < 0) throw new RangeError(`netpoll: timeout must be >= 0 ms, got ${ms}`);
+    if (cb !== undefined && typeof cb !== 'function') throw new TypeError('netpoll: setTimeout callback must be a function');
+    const d = Math.min(ms, TIMEOUT_MAX);
+    this.timeout = d;
+    if (this.#timer !== null) { clearTimeout(this.#timer); this.#timer = null; }
+    if (d === 0) {
+      if (cb !== undefined) this.removeListener('timeout', cb);
+      return this;
+    }
+    if (this.destroyed) return this;
+    this.#timer = setTimeout(this.#onTimeout, d);
+    this.#timer.unref();
+    if (cb !== undefined) this.once('timeout', cb);
+    return this;
+  }
+
+  readonly #onTimeout = (): void => { this.emit('timeout'); };
+
+  /** @internal net.Socket's name for "activity: push the idle timer back" (http calls it). */
+  _unrefTimer(): void { this.#timer?.refresh(); }
+
+  /** TCP_NODELAY (already on by default for netpoll connections). */
+  setNoDelay(noDelay = true): this {
+    const on = Boolean(noDelay);
+    if (this.#io === null) { this.#noDelay = on; return this; }
+    if (!this.#closed) quietly(() => this.#io!.setNoDelay?.(on));
+    return this;
+  }
+
+  /** SO_KEEPALIVE; a positive initialDelay (ms) sets the idle time before probes. */
+  setKeepAlive(enable = false, initialDelay = 0): this {
+    const on = Boolean(enable);
+    const delay = Number.isFinite(initialDelay) && initialDelay > 0 ? initialDelay : 0;
+    if (this.#io === null) { this.#keepAlive = [on, delay]; return this; }
+    if (!this.#closed) quietly(() => this.#io!.setKeepAlive?.(on, delay > 0 ? delay : undefined));
+    return this;
+  }
+
+  /** This socket's waiting reads and writes keep the process alive (the default). */
+  ref(): this {
+    this.#refed = true;
+    if (this.#io !== null && !this.#closed) quietly(() => this.#io!.ref?.());
+    return this;
+  }
+
+  /** An idle connection no longer keeps the process alive (its idle timer never does). */
+  unref(): this {
+    this.#refed = false;
+    if (this.#io !== null && !this.#closed) quietly(() => this.#io!.unref?.());
+    return this;
+  }
+
+  /** net.Socket's: end the writing side, then destroy once it has finished. */
+  destroySoon(): void {
+    if (this.writable) this.end();
+    if (this.writableFinished) this.destroy();
+    else this.once('finish', () => this.destroy());
+  }
+
+  /** Closes with a TCP RST (SO_LINGER 0) instead of a FIN; unsent data is dropped. */
+  resetAndDestroy(): this {
+    const net = this.#io?.network;
+    if (net === 'unix') {
+      throw Object.assign(new TypeError('netpoll: resetAndDestroy needs a TCP socket'), { code: 'ERR_INVALID_HANDLE_TYPE' });
+    }
+    this.#resetting = true;
+    if (this.connecting) this.once('connect', () => this.destroy());
+    else this.destroy();
+    return this;
+  }
+
+  // ---- Duplex ----
+
+  override _read(): void {
+    if (this.#reading) return;
+    if (this.#reader === null) { this.#wantRead = true; return; }
+    this.#reading = true;
+    this.#reader.next().then(this.#onChunk, this.#onReadError);
+  }
+
+  readonly #onChunk = (chunk: Uint8Array | null): void => {
+    this.#reading = false;
+    if (this.destroyed) return;
+    if (chunk === null) { this.push(null); return; }
+    this.#bytesRead += chunk.length;
+    this.#timer?.refresh();
+    this.push(chunk);
+  };
+
+  readonly #onReadError = (e: unknown): void => {
+    this.#reading = false;
+    if (this.destroyed) return;
+    if (this.#closed && isClosedError(e)) { this.push(null); return; }
+    this.destroy(e as Error);
+  };
+
+  override _write(chunk: Uint8Array, _encoding: BufferEncoding, cb: (e?: Error | null) => void): void {
+    const io = this.#io;
+    if (io === null) { this.#pending = () => this._write(chunk, _encoding, cb); return; }
+    this.#bytesWritten += chunk.length;
+    this.#timer?.refresh();
+    io.write(chunk, 0, chunk.length).then(() => { this.#timer?.refresh(); cb(); }, cb);
+  }
+
+  override _writev(chunks: { chunk: Uint8Array }[], cb: (e?: Error | null) => void): void {
+    const io = this.#io;
+    if (io === null) { this.#pending = () => this._writev(chunks, cb); return; }
+    const bufs = new Array<Uint8Array>(chunks.length);
+    let total = 0;
+    for (let i = 0; i < chunks.length; i++) { const c = chunks[i]!.chunk; bufs[i] = c; total += c.length; }
+    this.#bytesWritten += total;
+    this.#timer?.refresh();
+    const done = (): void => { this.#timer?.refresh(); cb(); };
+    if (io.writev !== undefined) { io.writev(bufs).then(done, cb); return; }
+    // No vectored write underneath: one write of the buffers joined.
+    const all = new Uint8Array(total);
+    let off = 0;
+    for (const b of bufs) { all.set(b, off); off += b.length; }
+    io.write(all, 0, total).then(done, cb);
+  }
+
+  override _final(cb: (e?: Error | null) => void): void {
+    const io = this.#io;
+    if (io === null) { this.#pending = () => this._final(cb); return; }
+    try {
+      io.closeWrite();
+      cb();
+    } catch (e) {
+      cb(isClosedError(e) ? null : e as Error);
+    }
+  }
+
+  override _destroy(err: Error | null, cb: (e?: Error | null) => void): void {
+    if (this.#timer !== null) { clearTimeout(this.#timer); this.#timer = null; }
+    this.#abortDial?.abort();
+    this.#abortDial = null;
+    this.connecting = false;
+    const io = this.#io;
+    if (io !== null && !this.#closed) {
+      if (this.#resetting) { try { io.setLinger?.(0); } catch { /* closing anyway */ } }
+      this.#closed = true;
+      try { io.close(); } catch { /* already closed */ }
+    }
+    cb(err);
+  }
+}

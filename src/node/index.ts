@@ -1,0 +1,5 @@
+// The node layer: Node's own servers and clients on netpoll connections.
+export { serveHttp, type ServeHttpOptions } from './serve-http.ts';
+export { NetpollAgent, NetpollHttpsAgent, type NetpollAgentOptions, type NetpollHttpsAgentOptions } from './agent.ts';
+export { connectSocket, type ConnectTarget, type DialSocketOptions } from './client.ts';
+export { undiciConnect, type UndiciConnector, type UndiciConnectParams, type UndiciConnectOptions } from './undici.ts';
