@@ -12,6 +12,15 @@ export interface Driver {
   close(): void;
 }
 
+// Handles still open when the process exits: Node's teardown runs the loop
+// once more to close them, and koffi's poll callback must not be called
+// into a dying environment (it aborts the process). Closed first on 'exit'.
+const open = new Set<LoopDriver>();
+let exitHooked = false;
+function closeAtExit(): void {
+  for (const d of open) d.close();
+}
+
 export class LoopDriver implements Driver {
   // Kept reachable for the poller's whole life: koffi's finalizer closes a
   // collected handle.
@@ -22,6 +31,8 @@ export class LoopDriver implements Driver {
               private readonly onError: (e: unknown) => void) {
     this.handle = koffi.node.poll(poller.fd, { readable: true }, this.onReadable as never);
     this.handle.unref();
+    open.add(this);
+    if (!exitHooked) { exitHooked = true; process.on('exit', closeAtExit); }
   }
 
   // koffi's typings say cb(ev); it calls cb(status, ev).
@@ -41,6 +52,7 @@ export class LoopDriver implements Driver {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    open.delete(this);
     this.handle.stop();
     this.handle.close();
   }
