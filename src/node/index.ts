@@ -2,4 +2,4 @@
 export { serveHttp, type ServeHttpOptions } from './serve-http.ts';
 export { NetpollAgent, NetpollHttpsAgent, type NetpollAgentOptions, type NetpollHttpsAgentOptions } from './agent.ts';
 export { connectSocket, type ConnectTarget, type DialSocketOptions } from './client.ts';
-export { undiciConnect, type UndiciConnector, type UndiciConnectParams, type UndiciConnectOptions } from './undici.ts';
+export { undiciConnect, type UndiciConnector, type UndiciConnectCallback, type UndiciConnectParams, type UndiciConnectOptions } from './undici.ts';

@@ -19,7 +19,9 @@ export interface UndiciConnectParams {
   socketPath?: string | null;
 }
 
-export type UndiciConnector = (params: UndiciConnectParams, callback: (err: Error | null, socket: Duplex | null) => void) => void;
+/** undici's callback shape: an error, or a connected socket. */
+export type UndiciConnectCallback = (...args: [Error, null] | [null, Duplex]) => void;
+export type UndiciConnector = (params: UndiciConnectParams, callback: UndiciConnectCallback) => void;
 
 export interface UndiciConnectOptions extends DialSocketOptions {
   /** TLS options for https origins (ca, cert, rejectUnauthorized, …). */
@@ -42,7 +44,7 @@ export function undiciConnect(opts: UndiciConnectOptions = {}): UndiciConnector 
     const finish = (err: Error | null, s: Duplex | null): void => {
       if (done) return;
       done = true;
-      callback(err, s);
+      if (err !== null) callback(err, null); else callback(null, s!);
     };
     const secure = params.protocol === 'https:';
     const raw = connectSocket({
