@@ -1,4 +1,5 @@
-// netpoll: the public face. The platform poller alone is `netpoll/poller`.
+// netpoll: the public face. The platform poller alone is `netpoll/poller`;
+// Node's http/https/undici on netpoll, stats and diagnostics are `netpoll/node`.
 export { serve, ServeConn } from './net/index.ts';
 export { listen, dial, Conn, Listener, Addr, AddrError, UnknownNetworkError, OpError, isClosedError, isTimeoutError,
   joinHostPort, splitHostPort, parseIP, formatIP, webStreams, toNodeStream,
@@ -9,6 +10,7 @@ export { listenPacket, dialPacket, listenMulticastUDP, PacketConn, PacketInfo, W
   type PacketTarget, type ReadMsgResult, type PacketSocketOptions, type GroupInterface } from './net/index.ts';
 export { unixRights, parseUnixRights, parseSocketControlMessages, cmsgSpace, cmsgLen, CmsgError,
   type SocketControlMessage } from './sys/cmsg.ts';
+export { NodeSocket, type SocketIO, type NodeSocketOptions, type ReadyState } from './net/node-socket.ts';
 export { FD, type WriteError } from './fd/index.ts';
 export { Netpoll, PollDesc, NetClosingError, DeadlineExceededError, NotPollableError, DoubleWaitError,
   type NetpollOptions, type DeadlineInput, type Parker } from './netpoll/index.ts';
