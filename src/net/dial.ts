@@ -3,6 +3,7 @@
 // completes (Go's netFD.connect), then is cleared; an abort signal cancels
 // the wait. On any failure the socket is closed.
 import { Netpoll } from '../netpoll/netpoll.ts';
+import { dialTrace } from '../netpoll/channels.ts';
 import { atMonotonic, MonotonicDate, now } from '../netpoll/deadline.ts';
 import { DeadlineExceededError } from '../netpoll/errors.ts';
 import { close as closeRaw } from '../sys/libc.ts';
@@ -107,7 +108,13 @@ function parseLocal(net: Network, local: string): Addr {
  * "localhost:7007") or a Unix path. A name's addresses are tried in turn,
  * IPv4 first, each with a share of the time left.
  */
-export async function dial(network: Network, address: string, opts: DialOptions = {}): Promise<Conn> {
+export function dial(network: Network, address: string, opts: DialOptions = {}): Promise<Conn> {
+  // tracing:netpoll.dial:* for whoever subscribed; nobody listening costs one property read.
+  return dialTrace.hasSubscribers ? dialTrace.tracePromise(dialUntraced, { network, address }, undefined, network, address, opts)
+    : dialUntraced(network, address, opts);
+}
+
+async function dialUntraced(network: Network, address: string, opts: DialOptions): Promise<Conn> {
   let net: Network;
   try {
     net = checkNetwork(network);

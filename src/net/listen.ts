@@ -1,5 +1,6 @@
 // listen(network, address): Go's net.Listen for tcp, tcp4, tcp6 and unix.
 import { Netpoll } from '../netpoll/netpoll.ts';
+import { listenTrace } from '../netpoll/channels.ts';
 import { C } from '../sys/constants.ts';
 import { close as closeRaw } from '../sys/libc.ts';
 import { IS_LINUX } from '../sys/platform.ts';
@@ -36,7 +37,13 @@ export interface ListenOptions {
  * Listens on "host:port" (tcp: "127.0.0.1:8080", "[::1]:0", ":0",
  * "localhost:0") or a Unix path ("@name" is abstract on Linux).
  */
-export async function listen(network: Network, address: string, opts: ListenOptions = {}): Promise<Listener> {
+export function listen(network: Network, address: string, opts: ListenOptions = {}): Promise<Listener> {
+  // tracing:netpoll.listen:* for whoever subscribed; nobody listening costs one property read.
+  return listenTrace.hasSubscribers ? listenTrace.tracePromise(listenUntraced, { network, address }, undefined, network, address, opts)
+    : listenUntraced(network, address, opts);
+}
+
+async function listenUntraced(network: Network, address: string, opts: ListenOptions): Promise<Listener> {
   let net: Network;
   try {
     net = checkNetwork(network);

@@ -14,6 +14,7 @@ import { OpError, isClosedError, wrapError } from './errors.ts';
 import { adoptSocket, dupForDetach, type AdoptOptions } from './file.ts';
 import { packPeer } from './peer.ts';
 import { applySocketOptions, boundToOne, newFD } from './sock.ts';
+import { ListenerStats, listeners as openListeners } from '../netpoll/stats.ts';
 
 export interface ListenerInit {
   netpoll: Netpoll;
@@ -39,6 +40,8 @@ export class Listener implements AsyncIterable<Conn>, AsyncDisposable {
   readonly keepAlive: number;
   private readonly unlinkPath: string | null;
   private readonly specific: boolean;
+  /** Connections accepted and accept errors, for netpoll/node's stats(). */
+  readonly stats: ListenerStats;
 
   constructor(fd: FD, network: Network, addr: Addr, init: ListenerInit) {
     this.fd = fd;
@@ -49,6 +52,7 @@ export class Listener implements AsyncIterable<Conn>, AsyncDisposable {
     this.keepAlive = init.keepAlive ?? 15_000;
     this.unlinkPath = init.unlinkPath ?? null;
     this.specific = boundToOne(addr);
+    openListeners.add(this.stats = new ListenerStats(addr.toString()));
   }
 
   /**
@@ -93,6 +97,7 @@ export class Listener implements AsyncIterable<Conn>, AsyncDisposable {
       throw this.wrap('detach', e);
     }
     this.isClosed = true;
+    openListeners.delete(this.stats);
     await this.fd.close().catch((e: unknown) => { debug('net: close detached listener fd: %o', e); });
     return fd;
   }
@@ -107,8 +112,10 @@ export class Listener implements AsyncIterable<Conn>, AsyncDisposable {
     try {
       got = await this.fd.accept(signal);
     } catch (e) {
+      if (!this.isClosed) this.stats.acceptErrors++;
       throw this.wrap('accept', e, signal);
     }
+    this.stats.accepted++;
     try {
       return this.newConn(got.sysfd, got.sockaddr);
     } catch (e) {
@@ -147,6 +154,7 @@ export class Listener implements AsyncIterable<Conn>, AsyncDisposable {
   close(): Promise<void> {
     if (this.isClosed) throw new OpError({ op: 'close', net: this.network, source: this.addr, cause: new NetClosingError() });
     this.isClosed = true;
+    openListeners.delete(this.stats);
     if (this.unlinkPath !== null) {
       try { unlinkSync(this.unlinkPath); } catch { /* already gone */ }
     }

@@ -56,6 +56,8 @@ export interface ServeContext {
   readonly readDeadlineMs: number;
   readonly allowHalfOpen: boolean;
   readonly highWaterMark: number;
+  /** The connections open now (stats: count and bytes buffered). */
+  readonly open: Set<ServeConn>;
 }
 
 export { SCRATCH_SIZE };
@@ -112,6 +114,7 @@ export class ServeConn implements Parker, Deferred {
     this.fd = sysfd;
     this.pd = pd;
     this.peer = peer;
+    ctx.open.add(this);
   }
 
   /** The peer's address (made on each call; IPv4 peers are kept packed). */
@@ -173,6 +176,7 @@ export class ServeConn implements Parker, Deferred {
   close(): void {
     if ((this.st & CLOSED) !== 0) return;
     this.st |= CLOSED;
+    this.ctx.open.delete(this);
     this.out = null;
     const pd = this.pd, fd = this.fd;
     this.pd = null;

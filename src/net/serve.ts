@@ -11,6 +11,8 @@ import { ServeConn, type ServeContext, type ServeHandler } from './serve-conn.ts
 import { packPeer } from './peer.ts';
 import { applySocketOptions, boundToOne, socketOptions } from './sock.ts';
 import type { Listener } from './listener.ts';
+import { servers, type ServerStatsSource } from '../netpoll/stats.ts';
+import { serverConn } from '../netpoll/channels.ts';
 
 export { ServeConn, SCRATCH_SIZE, type ServeHandler } from './serve-conn.ts';
 
@@ -61,7 +63,14 @@ export async function serve(listener: Listener, handler: ServeHandler, opts: Ser
     readDeadlineMs,
     allowHalfOpen: opts.allowHalfOpen ?? false,
     highWaterMark,
+    open: new Set(),
   };
+  const stats: ServerStatsSource = {
+    address: addr.toString(),
+    connections: () => ctx.open.size,
+    bytesBuffered: () => { let n = 0; for (const c of ctx.open) n += c.bufferedAmount; return n; },
+  };
+  servers.add(stats);
   const tcp = listener.network !== 'unix';
 
   const signal = opts.signal;
@@ -81,6 +90,7 @@ export async function serve(listener: Listener, handler: ServeHandler, opts: Ser
         backoff = 0;
       } catch (e) {
         if (listener.closed || isClosedError(e)) return;
+        listener.stats.acceptErrors++;
         const code = (e as { code?: unknown }).code;
         if (typeof code === 'string' && TEMPORARY.has(code)) {
           backoff = backoff === 0 ? 5 : Math.min(backoff * 2, 1000);
@@ -91,10 +101,12 @@ export async function serve(listener: Listener, handler: ServeHandler, opts: Ser
         stop();
         throw new OpError({ op: 'accept', net: listener.network, source: addr, cause: e });
       }
+      listener.stats.accepted++;
       if (tcp) applySocketOptions(got.sysfd, so);
       open(ctx, got);
     }
   } finally {
+    servers.delete(stats);
     signal?.removeEventListener('abort', stop);
   }
 }
@@ -108,5 +120,7 @@ function open(ctx: ServeContext, got: Accepted): void {
     sysClose(got.sysfd);
     return;
   }
-  new ServeConn(ctx, got.sysfd, pd, packPeer(got.sockaddr)).start();
+  const sc = new ServeConn(ctx, got.sysfd, pd, packPeer(got.sockaddr));
+  if (serverConn.hasSubscribers) serverConn.publish({ conn: sc });
+  sc.start();
 }

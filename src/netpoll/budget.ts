@@ -23,6 +23,7 @@ export let BUDGET = DEFAULT_BUDGET;
 /** The clock is read once per this many operations. */
 const CLOCK_EVERY = 16;
 
+import { counters } from './stats.ts';
 const now: () => number = performance.now.bind(performance);
 
 let spent = 0;
@@ -64,11 +65,11 @@ function arm(): void {
 export function spend(): boolean {
   if (exhausted) return false;
   const n = ++spent;
-  if (n > BUDGET) { exhausted = true; return false; }
+  if (n > BUDGET) { exhausted = true; counters.sliceOverruns++; return false; }
   if (n % CLOCK_EVERY === 0) {
     const t = now();
     if (turnStart < 0) turnStart = t;
-    else if (t - turnStart > SLICE_MS) { exhausted = true; return false; }
+    else if (t - turnStart > SLICE_MS) { exhausted = true; counters.sliceOverruns++; return false; }
   }
   return true;
 }
@@ -93,6 +94,7 @@ function onTurn(): void {
 
 /** Performs d on a later loop turn (check phase), in FIFO order with the other deferred operations. */
 export function defer(d: Deferred): void {
+  counters.budgetDeferrals++;
   queue.push(d);
   arm();
 }

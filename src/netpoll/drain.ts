@@ -4,6 +4,8 @@
 // behind is handed over again on the next loop turn.
 import type { Poller, ReadyCallback } from '../poller/types.ts';
 import { newTurn, sliceSpent } from './budget.ts';
+import { pollerDrained } from './channels.ts';
+import { counters } from './stats.ts';
 
 /** At most this many poll(0) calls per loop turn, so timers and I/O keep their turn. */
 export const MAX_DRAINS_PER_TURN = 8;
@@ -11,10 +13,16 @@ export const MAX_DRAINS_PER_TURN = 8;
 /** Drains what the kernel has; the caller already waited for it, so this counts as the blocking poll. */
 export function drain(poller: Poller, onReady: ReadyCallback): void {
   newTurn();
+  let polls = 0, events = 0;
   for (let i = 0; i < MAX_DRAINS_PER_TURN; i++) {
+    const n = poller.poll(0, onReady, true);
+    polls++; events += n;
     // A short batch means the kernel had nothing more (a wake-up is not counted).
-    if (poller.poll(0, onReady, true) < poller.batch - 1) break;
+    if (n < poller.batch - 1) break;
     if (poller.closed) break; // a handler shut the Netpoll down mid-batch
     if (sliceSpent()) break; // the rest waits in the kernel for the next turn
   }
+  counters.polls += polls;
+  counters.events += events;
+  if (pollerDrained.hasSubscribers) pollerDrained.publish({ backend: poller.backend, polls, events });
 }

@@ -12,6 +12,7 @@ import { WorkerDriver } from './worker-driver.ts';
 import { PollCache, tokenOf } from './poll-cache.ts';
 import { PollDesc, type PollDescHost } from './poll-desc.ts';
 import { debug } from './debug.ts';
+import { counters } from './stats.ts';
 
 export interface NetpollOptions extends PollerOptions {
   /**
@@ -111,7 +112,7 @@ export class Netpoll implements PollDescHost {
   }
 
   /** Wakes the driver from this thread (Go's netpollBreak). */
-  wake(): void { this.poller.wake(); }
+  wake(): void { counters.wakeups++; this.poller.wake(); }
 
   addWaiters(delta: 1 | -1): void {
     this.waiting += delta;
@@ -122,7 +123,8 @@ export class Netpoll implements PollDescHost {
 
   /** netpollready for one harvested event; a stale token (closed, slot reused) reaches nobody. */
   readonly deliver = (token: number, mode: Mode, eventErr: boolean): void => {
-    this.cache.lookup(token)?.ready(mode, eventErr);
+    const pd = this.cache.lookup(token);
+    if (pd === undefined) counters.staleEvents++; else pd.ready(mode, eventErr);
   };
 
   private readonly onDriverError = (e: unknown): void => {

@@ -11,6 +11,8 @@ import type { Mode } from '../poller/types.ts';
 import { EXPIRED, NO_DEADLINE, now, toMonotonic, type DeadlineInput } from './deadline.ts';
 import type { DeadlineTimer, DeadlineTimers } from './deadline-timers.ts';
 import { DeadlineExceededError, DoubleWaitError, NetClosingError, NotPollableError } from './errors.ts';
+import { deadlineFired } from './channels.ts';
+import { counters } from './stats.ts';
 
 /** What a PollDesc needs from its Netpoll. */
 export interface PollDescHost {
@@ -136,7 +138,7 @@ export class PollDesc {
     const ready = read ? R_READY : W_READY;
     if ((this.st & ready) !== 0) { this.st &= ~ready; return true; }
     if ((read ? this.rw : this.ww) !== null) throw new DoubleWaitError(mode);
-    if (read) this.rw = p; else this.ww = p;
+    if (read) { this.rw = p; counters.readsParked++; } else { this.ww = p; counters.writesParked++; }
     if ((this.st & UNREF) === 0) this.host.addWaiters(1);
     return false;
   }
@@ -188,7 +190,7 @@ export class PollDesc {
   private take(mode: 'r' | 'w'): Parker | null {
     const p = mode === 'r' ? this.rw : this.ww;
     if (p !== null) {
-      if (mode === 'r') this.rw = null; else this.ww = null;
+      if (mode === 'r') { this.rw = null; counters.readsParked--; } else { this.ww = null; counters.writesParked--; }
       if ((this.st & UNREF) === 0) this.host.addWaiters(-1);
     }
     return p;
@@ -289,6 +291,8 @@ export class PollDesc {
       const d = read ? dl.rd : dl.wd;
       if (d > now()) { this.host.timers.reset((read ? dl.rt : dl.wt)!, d, seq); return; }
     }
+    counters.deadlinesFired++;
+    if (deadlineFired.hasSubscribers) deadlineFired.publish({ fd: this.fd, read, write });
     if (read) { dl.rd = EXPIRED; this.st |= R_EXPIRED; this.unblockMode('r', false); }
     if (write) { dl.wd = EXPIRED; this.st |= W_EXPIRED; this.unblockMode('w', false); }
   }

@@ -14,7 +14,7 @@ import { Listener } from '../net/listener.ts';
 import type { NodeSocket } from '../net/node-socket.ts';
 import { serverConn } from '../netpoll/channels.ts';
 import { debug } from '../netpoll/debug.ts';
-import { ListenerStats, listeners, servers, type ServerStatsSource } from '../netpoll/stats.ts';
+import { servers, type ServerStatsSource } from '../netpoll/stats.ts';
 import { linkTls, rawUnder } from './tls-link.ts';
 
 export interface ServeHttpOptions {
@@ -82,10 +82,9 @@ export async function serveHttp(listener: Listener, server: NetServer, opts: Ser
   if (srv._handle) throw Object.assign(new Error('netpoll: the server is already listening'), { code: 'ERR_SERVER_ALREADY_LISTEN' });
   if (listener.closed) throw Object.assign(new Error('netpoll: the listener is closed'), { code: 'ERR_SERVER_NOT_RUNNING' });
 
-  const lstats = new ListenerStats(listener.addr.toString());
   const sockets = new Set<NodeSocket>();
   const sstats: ServerStatsSource = {
-    address: lstats.address,
+    address: listener.addr.toString(),
     connections: () => sockets.size,
     bytesBuffered: () => { let n = 0; for (const s of sockets) n += s.writableLength; return n; },
   };
@@ -103,7 +102,6 @@ export async function serveHttp(listener: Listener, server: NetServer, opts: Ser
   };
   srv._handle = handle;
   if (srv._unref) handle.unref();
-  listeners.add(lstats);
   servers.add(sstats);
   if (server instanceof TlsServer && !linked.has(server)) {
     linked.add(server);
@@ -130,7 +128,6 @@ export async function serveHttp(listener: Listener, server: NetServer, opts: Ser
   process.nextTick(emitListening);
 
   const onConn = (conn: Conn): void => {
-    lstats.accepted++;
     emitListening();
     if (srv.maxConnections && srv._connections >= srv.maxConnections) {
       const r = conn.remoteAddr, l = conn.localAddr;
@@ -167,7 +164,6 @@ export async function serveHttp(listener: Listener, server: NetServer, opts: Ser
         backoff = 0;
       } catch (e) {
         if (listener.closed || isClosedError(e)) return;
-        lstats.acceptErrors++;
         const code = (e as { code?: unknown }).code;
         if (typeof code === 'string' && TEMPORARY.has(code)) {
           backoff = backoff === 0 ? 5 : Math.min(backoff * 2, 1000);
@@ -188,7 +184,6 @@ export async function serveHttp(listener: Listener, server: NetServer, opts: Ser
     }
   } finally {
     signal?.removeEventListener('abort', closeListener);
-    listeners.delete(lstats);
     servers.delete(sstats);
     // Closed by the signal or an error rather than server.close(): the server stops too.
     if (srv._handle === handle) {
