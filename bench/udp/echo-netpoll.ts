@@ -1,13 +1,15 @@
 // UDP echo server on netpoll's PacketConn. Usage:
 //   node --import tsx echo-netpoll.ts 127.0.0.1:PORT [--batch]
+//   node --import tsx echo-netpoll.ts unix:/path [--batch]     (unixgram)
 // Default: readFromInto + writeTo with one reused PacketInfo (no allocation
 // per datagram). --batch: readBatch + writeBatch (recvmmsg/sendmmsg).
 import { listenPacket, PacketInfo } from '../../src/index.ts';
 
 // A clean exit on SIGINT lets --cpu-prof write its profile.
 process.on('SIGINT', () => process.exit(0));
-const pc = await listenPacket('udp4', process.argv[2] ?? '127.0.0.1:0');
-console.log(`listening on ${String(pc.localAddr)}`);
+const where = process.argv[2] ?? '127.0.0.1:0';
+const pc = where.startsWith('unix:') ? await listenPacket('unixgram', where.slice(5)) : await listenPacket('udp4', where);
+console.log(`listening on ${pc.network === 'unixgram' ? 'unix:' : ''}${String(pc.localAddr)}`);
 if (process.argv[3] === '--batch') {
   const N = 64;
   const bufs = Array.from({ length: N }, () => new Uint8Array(2048));
@@ -24,6 +26,7 @@ if (process.argv[3] === '--batch') {
   const from = new PacketInfo();
   for (;;) {
     await pc.readFromInto(buf, from);
-    await pc.writeTo(buf, from, 0, from.n);
+    // A unixgram client that went away refuses the reply (ECONNREFUSED): serve the others.
+    await pc.writeTo(buf, from, 0, from.n).catch(() => {});
   }
 }

@@ -4,6 +4,8 @@
 // server's CPU (utime + stime from /proc/PID/stat) is read at the start and
 // end of the measured window.
 // Usage: loadgen-udp HOST PORT FLOWS SIZE WARMUP_S DURATION_S SERVER_PID
+// HOST "unix:/path" (PORT ignored) talks unixgram instead: each flow's socket
+// autobinds an abstract name so the server can reply.
 // Prints one JSON line; exit 3 on a mismatched echo.
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -15,6 +17,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -60,14 +63,22 @@ int main(int argc, char **argv) {
   int pid = atoi(argv[7]);
   if (size < 8 || size % 8) { fprintf(stderr, "size must be a multiple of 8\n"); return 2; }
   struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
-  inet_pton(AF_INET, host, &sa.sin_addr);
+  struct sockaddr_un su = { .sun_family = AF_UNIX };
+  int unixgram = strncmp(host, "unix:", 5) == 0;
+  if (unixgram) snprintf(su.sun_path, sizeof su.sun_path, "%s", host + 5);
+  else inet_pton(AF_INET, host, &sa.sin_addr);
   int ep = epoll_create1(0);
   flow_t *fl = calloc(flows, sizeof *fl);
   uint64_t *out = malloc(size), *in = malloc(size + 64);
   size_t words = size / 8;
   for (int i = 0; i < flows; i++) {
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) { perror("socket/connect"); return 2; }
+    int fd = socket(unixgram ? AF_UNIX : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+    if (unixgram) {
+      struct sockaddr_un self = { .sun_family = AF_UNIX };
+      if (bind(fd, (struct sockaddr *)&self, sizeof(sa_family_t)) < 0) { perror("autobind"); return 2; }
+    }
+    int rc = unixgram ? connect(fd, (struct sockaddr *)&su, sizeof su) : connect(fd, (struct sockaddr *)&sa, sizeof sa);
+    if (fd < 0 || rc < 0) { perror("socket/connect"); return 2; }
     fl[i].fd = fd;
     struct epoll_event ev = { .events = EPOLLIN, .data.u32 = i };
     epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);

@@ -9,7 +9,8 @@
 //   node --import tsx bench/udp/run.ts [--quick | --smoke] [--rounds R] [--flows N]
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { BENCH_DIR, BUILD_DIR, LOADGEN_CPUS, RESULTS_DIR, SERVER_CPUS } from '../lib/paths.ts';
 
@@ -57,7 +58,9 @@ function buildGo(): string | null {
   return out;
 }
 
-interface Server { id: string; label: string; batch: boolean; cmd: string; args: string[]; env?: NodeJS.ProcessEnv }
+interface Server { id: string; label: string; batch: boolean; unix?: boolean; cmd: string; args: string[]; env?: NodeJS.ProcessEnv }
+
+const UNIX_PATH = join(tmpdir(), `netpoll-bench-udp-${process.pid}.sock`);
 
 function servers(goBin: string | null, cBin: string): Server[] {
   const node = (file: string, extra: string[] = []): [string, string[]] => [process.execPath, ['--import', 'tsx', join(HERE, file), '127.0.0.1:0', ...extra]];
@@ -68,6 +71,9 @@ function servers(goBin: string | null, cBin: string): Server[] {
     { id: 'netpoll-batch', label: 'netpoll readBatch/writeBatch', batch: true, ...cmd(node('echo-netpoll.ts', ['--batch'])) },
     { id: 'c-mmsg', label: 'C recvmmsg/sendmmsg', batch: true, cmd: cBin, args: ['127.0.0.1:0', '--mmsg'] },
   ];
+  const unix = (id: string, label: string, c: string, a: string[]): Server => ({ id, label, batch: false, unix: true, cmd: c, args: a });
+  list.push(unix('netpoll-unixgram', 'netpoll unixgram readFromInto/writeTo', process.execPath, ['--import', 'tsx', join(HERE, 'echo-netpoll.ts'), `unix:${UNIX_PATH}`]));
+  list.push(unix('c-unixgram', 'C unixgram recvfrom/sendto', cBin, [`unix:${UNIX_PATH}`]));
   if (goBin) list.splice(2, 0, { id: 'go', label: 'Go ReadFromUDPAddrPort', batch: false, cmd: goBin, args: ['127.0.0.1:0'], env: { ...process.env, GOMAXPROCS: '1' } });
   return list;
 }
@@ -81,8 +87,8 @@ function start(s: Server): Promise<{ child: ChildProcess; port: number }> {
     const t = setTimeout(() => rej(new Error(`${s.id} did not start`)), 20_000);
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
-      const m = /listening on [^\s]*:(\d+)/.exec(out);
-      if (m) { clearTimeout(t); res({ child, port: Number(m[1]) }); }
+      const m = /listening on (unix:\S+|[^\s]*:(\d+))/.exec(out);
+      if (m) { clearTimeout(t); res({ child, port: m[2] === undefined ? 0 : Number(m[2]) }); }
     });
     child.on('exit', (c) => { clearTimeout(t); rej(new Error(`${s.id} exited (${String(c)})`)); });
   });
@@ -94,12 +100,14 @@ async function measure(s: Server, loadgen: string, a: Args): Promise<Sample> {
   const { child, port } = await start(s);
   try {
     // taskset execs the server: its PID is the server's own.
-    const r = spawnSync('taskset', ['-c', LOADGEN_CPUS, loadgen, '127.0.0.1', String(port), String(a.flows), String(a.size),
+    const r = spawnSync('taskset', ['-c', LOADGEN_CPUS, loadgen, s.unix ? `unix:${UNIX_PATH}` : '127.0.0.1', String(port), String(a.flows), String(a.size),
       String(a.warmup), String(a.duration), String(child.pid)], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`loadgen failed for ${s.id} (exit ${String(r.status)}): ${r.stderr}${r.stdout}`);
     return JSON.parse(r.stdout.trim()) as Sample;
   } finally {
     child.kill('SIGKILL');
+    if (child.exitCode === null && child.signalCode === null) await new Promise((r) => child.once('exit', r));
+    if (s.unix) rmSync(UNIX_PATH, { force: true });
   }
 }
 
@@ -142,13 +150,13 @@ async function main(): Promise<number> {
   lines.push(`## UDP request/response: ${a.flows} flows × ${a.size} B, one request in flight per flow`);
   lines.push('');
   lines.push(`${a.rounds} round(s) interleaved, ${a.duration} s windows after ${a.warmup} s warm-up; medians. Server CPU per round trip = one datagram received + one sent.`);
-  for (const batch of [false, true]) {
+  for (const [batch, unixOnly] of [[false, false], [true, false], [false, true]] as const) {
     lines.push('');
-    lines.push(batch ? '### Batched (recvmmsg/sendmmsg)' : '### One datagram per call');
+    lines.push(unixOnly ? '### unixgram (same load over AF_UNIX datagram sockets; node:dgram has no unixgram)' : batch ? '### Batched (recvmmsg/sendmmsg)' : '### One datagram per call');
     lines.push('');
     lines.push('| server | round trips/s | server CPU µs / round trip | × node:dgram CPU | × Go CPU | loadgen CPU % | resent |');
     lines.push('|---|---:|---:|---:|---:|---:|---:|');
-    for (const r of rows.filter((x) => x.s.batch === batch)) {
+    for (const r of rows.filter((x) => x.s.batch === batch && (x.s.unix ?? false) === unixOnly)) {
       lines.push(`| ${r.s.label} | ${r.rps.toFixed(0)} | ${r.cpu.toFixed(2)} | ${base ? (r.cpu / base.cpu).toFixed(2) : '—'} | ${go ? (r.cpu / go.cpu).toFixed(2) : '—'} | ${r.lg.toFixed(0)} | ${r.lost} |`);
     }
   }
