@@ -20,7 +20,7 @@ import { OpError, wrapError } from './errors.ts';
 import { checkSendOob, readMsgOn, span, type ReadMsgResult } from './msg-io.ts';
 import { joinGroup, type GroupInterface } from './multicast.ts';
 import { PacketInfo } from './packet-info.ts';
-import { recvOne, RecvFromOp, SendToOp } from './packet-ops.ts';
+import { RECEIVER_FULL, recvOne, RecvFromOp, SendToOp } from './packet-ops.ts';
 import type { Family } from './sock.ts';
 
 const EINTR = -C.EINTR, EAGAIN = -C.EAGAIN, ENOBUFS = -C.ENOBUFS;
@@ -112,7 +112,8 @@ export class PacketConn implements AsyncDisposable, ErrorWrapper {
     return signal === undefined && this.fd.mu.isFree(true) ? (this.rop ??= new RecvFromOp(this.fd)) : new RecvFromOp(this.fd);
   }
   private sendOp(signal: AbortSignal | undefined): SendToOp {
-    return signal === undefined && this.fd.mu.isFree(false) ? (this.wop ??= new SendToOp(this.fd)) : new SendToOp(this.fd);
+    const unix = this.family === 'unix';
+    return signal === undefined && this.fd.mu.isFree(false) ? (this.wop ??= new SendToOp(this.fd, unix)) : new SendToOp(this.fd, unix);
   }
 
   // ---- reading ---------------------------------------------------------------
@@ -265,8 +266,9 @@ export class PacketConn implements AsyncDisposable, ErrorWrapper {
     } catch (e) {
       return Promise.reject(this.wrap('write', e, signal, to instanceof Addr ? to : null));
     }
-    if (this.family === 'unix') return this.sendSlow(buf, off, len, sa, saLen, signal, to instanceof Addr ? to : null);
-    return this.sendOp(signal).set(buf, off, len, sa, saLen, signal).run();
+    const p = this.sendOp(signal).set(buf, off, len, sa, saLen, signal).run();
+    if (this.family !== 'unix') return p;
+    return p.catch((e: unknown) => this.receiverFull(e, buf, off, len, sa, saLen, signal, to instanceof Addr ? to : null));
   }
 
   /** Sends buf as one datagram to the connected peer (dialPacket). Go's Write. */
@@ -280,8 +282,16 @@ export class PacketConn implements AsyncDisposable, ErrorWrapper {
         return Promise.reject(this.wrap('write', e, signal));
       }
     }
-    if (this.family === 'unix') return this.sendSlow(buf, off, len, null, 0, signal, null);
-    return this.sendOp(signal).set(buf, off, len, null, 0, signal).run();
+    const p = this.sendOp(signal).set(buf, off, len, null, 0, signal).run();
+    if (this.family !== 'unix') return p;
+    return p.catch((e: unknown) => this.receiverFull(e, buf, off, len, null, 0, signal, null));
+  }
+
+  /** A unixgram send that met a full receiver goes on with sendLoop's timer retries; any other error stands. */
+  private receiverFull(e: unknown, buf: Uint8Array, off: number, len: number, sa: Uint8Array | null, saLen: number,
+                       signal: AbortSignal | undefined, to: Addr | null): Promise<number> {
+    if ((e as { cause?: unknown } | null)?.cause !== RECEIVER_FULL) return Promise.reject(e);
+    return this.sendSlow(buf, off, len, sa, saLen, signal, to);
   }
 
   /** unixgram sends: sendLoop's timer retries, with the error wrapped here. */

@@ -13,7 +13,14 @@ import { Op, type OpHost } from '../fd/ops.ts';
 import { settled } from '../fd/op-kinds.ts';
 import type { PacketInfo } from './packet-info.ts';
 
-const EINTR = -C.EINTR, EAGAIN = -C.EAGAIN;
+const EINTR = -C.EINTR, EAGAIN = -C.EAGAIN, ENOBUFS = -C.ENOBUFS;
+
+/**
+ * A unixgram send found the receiver full (EAGAIN, or ENOBUFS on the BSDs).
+ * No writability edge follows that, so the op does not park: it fails with
+ * this one shared error and PacketConn retries on a timer.
+ */
+export const RECEIVER_FULL = new SyscallError('sendto', C.EAGAIN);
 const EMPTY = new Uint8Array(0);
 /** Linux: recvfrom returns a cut datagram's full length, so truncation shows without recvmsg. */
 const RECV_FLAGS = msg.RECV_TRUNC_REPORTS_LENGTH ? M.MSG_TRUNC : 0;
@@ -70,7 +77,7 @@ export class RecvFromOp extends Op<PacketInfo> {
   protected override clearArgs(): void { this.buf = EMPTY; this.from = null; }
 }
 
-/** writeTo / write on udp: one sendto; EAGAIN parks until writable. Resolves to the bytes sent. */
+/** writeTo / write: one sendto; on udp EAGAIN parks until writable. Resolves to the bytes sent. */
 export class SendToOp extends Op<number> {
   private buf: Uint8Array = EMPTY;
   private off = 0;
@@ -81,7 +88,8 @@ export class SendToOp extends Op<number> {
   protected readonly mode = 'w';
   protected override readonly wraps = 'write';
 
-  constructor(fd: OpHost) { super(fd); }
+  /** unix: a full receiver is RECEIVER_FULL instead of a park. */
+  constructor(fd: OpHost, private readonly unix: boolean) { super(fd); }
 
   set(buf: Uint8Array, off: number, len: number, sa: Uint8Array | null, saLen: number, signal: AbortSignal | undefined): this {
     this.buf = buf;
@@ -97,6 +105,7 @@ export class SendToOp extends Op<number> {
     let res: number;
     do res = msg.sendto(this.fd.sysfd, this.buf, this.off, this.len, 0, this.sa, this.saLen); while (res === EINTR);
     if (res >= 0) { this.n = res; return true; }
+    if (this.unix && (res === EAGAIN || res === ENOBUFS)) throw RECEIVER_FULL;
     if (res === EAGAIN) return false;
     throw new SyscallError(this.sa === null ? 'write' : 'sendto', -res);
   }
