@@ -14,7 +14,12 @@ import { Addr } from './addr.ts';
 
 const EINTR = -C.EINTR, EAGAIN = -C.EAGAIN;
 
-/** What readMsg returns (Go's n, oobn, flags, addr). */
+/**
+ * What readMsg returns (Go's n, oobn, flags, addr).
+ *
+ * @example
+ * const { n, oobn, controlTruncated } = await conn.readMsg(buf, oob);
+ */
 export interface ReadMsgResult {
   /** Payload bytes copied into the buffer. */
   n: number;
@@ -34,7 +39,14 @@ export interface ReadMsgResult {
   addr: Addr | null;
 }
 
-/** A control message that cannot be sent on this socket (SCM_RIGHTS outside AF_UNIX). */
+/**
+ * A control message that cannot be used here: SCM_RIGHTS outside AF_UNIX,
+ * or readMsg/writeMsg on a TCP Conn. The cause of an OpError with code
+ * ERR_NETPOLL_BAD_CONTROL_MESSAGE.
+ *
+ * @example
+ * await udp.writeMsg(buf, unixRights(fd), addr); // rejects: OpError, cause ControlMessageError
+ */
 export class ControlMessageError extends Error {
   readonly code = 'ERR_NETPOLL_BAD_CONTROL_MESSAGE';
   readonly timeout = false;

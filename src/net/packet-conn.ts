@@ -29,7 +29,13 @@ const LE = endianness() === 'LE';
 /** A full unixgram receiver gives no writability edge: the write retries on a timer, up to this far apart. */
 const MAX_BACKOFF_MS = 32;
 
-/** Go's ErrWriteToConnected: writeTo on a socket made by dialPacket. */
+/**
+ * Go's ErrWriteToConnected: writeTo on a socket made by dialPacket. It
+ * arrives as the cause of an OpError whose code is EISCONN.
+ *
+ * @example
+ * try { await connected.writeTo(buf, addr); } catch (e) { if ((e as OpError).cause instanceof WriteToConnectedError) … }
+ */
 export class WriteToConnectedError extends Error {
   readonly code = 'EISCONN';
   readonly timeout = false;
@@ -39,7 +45,7 @@ export class WriteToConnectedError extends Error {
   }
 }
 
-/** What readFrom resolves to. */
+/** What readFrom resolves to: `const { n, addr, truncated } = await pc.readFrom(buf)`. */
 export interface ReadFromResult {
   /** Bytes copied into the buffer; 0 for an empty datagram. */
   n: number;
@@ -49,7 +55,7 @@ export interface ReadFromResult {
   truncated: boolean;
 }
 
-/** A destination: an Addr, or the PacketInfo a datagram arrived with (a reply costs no encoding). */
+/** A destination: an Addr, or the PacketInfo a datagram arrived with (a reply costs no encoding): `pc.writeTo(buf, from)`. */
 export type PacketTarget = Addr | PacketInfo;
 
 /** The family of sockaddr bytes without a DataView (the hot path of writeTo(buf, packetInfo)). */
@@ -63,6 +69,19 @@ function inRange(buf: Uint8Array, offset: number, length: number): boolean {
   return buf instanceof Uint8Array && (offset >>> 0) === offset && (length >>> 0) === length && offset + length <= buf.byteLength;
 }
 
+/**
+ * A datagram socket from listenPacket or dialPacket (Go's net.PacketConn,
+ * *UDPConn, *UnixConn on unixgram): one datagram per read or write, never
+ * split or joined; errors are OpErrors.
+ *
+ * @example
+ * const pc = await listenPacket('unixgram', '/run/my.sock');
+ * const buf = new Uint8Array(2048);
+ * for (;;) {
+ *   const { n, truncated } = await pc.readFrom(buf);
+ *   if (!truncated) handle(buf.subarray(0, n));
+ * }
+ */
 export class PacketConn implements AsyncDisposable, ErrorWrapper {
   /** 'udp', 'udp4', 'udp6' or 'unixgram'. */
   readonly network: PacketNetwork;

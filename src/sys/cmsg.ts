@@ -21,7 +21,7 @@ export interface CmsgLayout {
   readonly align: number;
 }
 
-/** The cmsghdr layout of an OS and architecture (64-bit only). */
+/** The cmsghdr layout of an OS and architecture (64-bit only): `cmsgLayoutFor('darwin', 'arm64').align === 4`. */
 export function cmsgLayoutFor(os: OS, arch: Arch): CmsgLayout {
   if (os === 'linux') return { lenBytes: 8, hdrLen: 16, align: 8 };
   if (os === 'darwin') return { lenBytes: 4, hdrLen: 12, align: 4 };
@@ -31,29 +31,29 @@ export function cmsgLayoutFor(os: OS, arch: Arch): CmsgLayout {
 
 const L = cmsgLayoutFor(OS_NAME, ARCH);
 
-/** CMSG_ALIGN(n) for this OS. */
+/** CMSG_ALIGN(n) for this OS: `cmsgAlign(13) === 16` on Linux. */
 export function cmsgAlign(n: number): number {
   return (n + L.align - 1) & ~(L.align - 1);
 }
 
-/** CMSG_LEN(n): cmsg_len of a message carrying n data bytes. */
+/** CMSG_LEN(n): cmsg_len of a message carrying n data bytes (`cmsgLen(4) === 20` on Linux). */
 export function cmsgLen(n: number): number {
   return cmsgAlign(L.hdrLen) + n;
 }
 
-/** CMSG_SPACE(n): the room a message of n data bytes takes in the buffer. */
+/** CMSG_SPACE(n): the room a message of n data bytes takes; size oob with it: `new Uint8Array(cmsgSpace(4 * maxFds))`. */
 export function cmsgSpace(n: number): number {
   return cmsgAlign(L.hdrLen) + cmsgAlign(n);
 }
 
-/** One parsed control message (Go's syscall.SocketControlMessage); data is a view into the buffer. */
+/** One parsed control message (Go's syscall.SocketControlMessage); data is a view into the buffer: `for (const m of parseSocketControlMessages(oob, oobn)) m.level`. */
 export interface SocketControlMessage {
   readonly level: number;
   readonly type: number;
   readonly data: Uint8Array;
 }
 
-/** A control message that does not parse (Go's EINVAL from ParseSocketControlMessage). */
+/** A control message that does not parse (Go's EINVAL from ParseSocketControlMessage): `parseUnixRights(garbage)` throws it. */
 export class CmsgError extends RangeError {
   readonly code = 'EINVAL';
   constructor(message: string) {
