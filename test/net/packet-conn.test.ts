@@ -352,6 +352,10 @@ for (const { backend, skip, make } of backends) {
         // Replies to the senders the batch reported.
         assert.equal(await s.writeBatch([Uint8Array.of(9)], [infos[0]!]), 1);
         assert.equal((await c.readFrom(new Uint8Array(4))).n, 1);
+        // A datagram the kernel refuses stops the batch: the error says how many went before it.
+        await assert.rejects(c.writeBatch([Uint8Array.of(1), new Uint8Array(70_000), Uint8Array.of(3)], [s.localAddr, s.localAddr, s.localAddr]),
+          (e) => assertOpError(e, 'EMSGSIZE', 'write') && (e as { messagesWritten?: number }).messagesWritten === 1);
+        assert.equal((await s.readFrom(new Uint8Array(4))).n, 1);
         const d = await dialPacket('udp', String(s.localAddr), { netpoll: np });
         await assert.rejects(d.writeBatch([Uint8Array.of(1)], [s.localAddr]), (e) => assertOpError(e, 'EISCONN'));
         assert.equal(await d.writeBatch([Uint8Array.of(1), Uint8Array.of(2)], null), 2);
