@@ -72,7 +72,9 @@ int main(int argc, char **argv) {
   uint64_t *out = malloc(size), *in = malloc(size + 64);
   size_t words = size / 8;
   for (int i = 0; i < flows; i++) {
-    int fd = socket(unixgram ? AF_UNIX : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+    // Blocking sends (a unixgram server's queue holds only net.unix.max_dgram_qlen
+    // datagrams: a non-blocking send would fail and count as lost), non-blocking receives.
+    int fd = socket(unixgram ? AF_UNIX : AF_INET, SOCK_DGRAM, 0);
     if (unixgram) {
       struct sockaddr_un self = { .sun_family = AF_UNIX };
       if (bind(fd, (struct sockaddr *)&self, sizeof(sa_family_t)) < 0) { perror("autobind"); return 2; }
@@ -103,7 +105,7 @@ int main(int argc, char **argv) {
       flow_t *f = &fl[evs[k].data.u32];
       uint64_t id = evs[k].data.u32;
       for (;;) {
-        ssize_t r = recv(f->fd, in, size + 64, 0);
+        ssize_t r = recv(f->fd, in, size + 64, MSG_DONTWAIT);
         if (r < 0) break;
         fill(out, words, id, f->seq);
         if (r != size || memcmp(in, out, size) != 0) {
