@@ -26,7 +26,7 @@ import { markdownTables, terminalTables } from './lib/report-table.ts';
 import { ratioChart } from './lib/report-svg.ts';
 import { idleOnly, scenariosFor, type Mode, type Scenario } from './lib/scenarios.ts';
 import { SERVERS, type ServerId } from './lib/servers.ts';
-import { checkTargets } from './lib/targets.ts';
+import { checkTargets, targetTable } from './lib/targets.ts';
 import { summarize, type RunRecord, type ScenarioSummary } from './lib/summary.ts';
 
 interface Options {
@@ -206,13 +206,13 @@ async function main(): Promise<number> {
   const warnings = notes.filter((n) => n.startsWith('machine busy'));
   if (warnings.length) process.stdout.write(`\n${warnings.map((w) => `WARNING: ${w}`).join('\n')}\n`);
   if (microLines.length) process.stdout.write(`\n${microLines.join('\n')}\n`);
-  if (targetLines.length) process.stdout.write(`\nissue 4 targets (netpoll):\n${targetLines.map((l) => `  ${l}`).join('\n')}\n`);
+  if (targetLines.length) process.stdout.write(`\ntargets (ratios from this run):\n${targetLines.map((l) => `  ${l}`).join('\n')}\n`);
 
   mkdirSync(opt.out, { recursive: true });
   const files = { json: join(opt.out, `${base}.json`), md: join(opt.out, `${base}.md`), svg: join(opt.out, `${base}.svg`) };
   const doc = { mode: opt.mode, idle: opt.idle, rounds: opt.rounds, date: new Date().toISOString(), seconds, machine: machine(built), notes, failures, scenarios: summaries, micro, targets, runs };
   writeFileSync(files.json, `${JSON.stringify(doc, null, 2)}\n`);
-  const md = markdownTables(summaries, header) + (microLines.length ? `\n${microLines.map((l) => `- ${l}`).join('\n')}\n` : '') + (targetLines.length ? `\n## Issue 4 targets (netpoll)\n${targetLines.map((l) => `- ${l}`).join('\n')}\n` : '') + (failures.length ? `\n## Failures\n${failures.map((f) => `- ${f}`).join('\n')}\n` : '');
+  const md = markdownTables(summaries, header) + (microLines.length ? `\n${microLines.map((l) => `- ${l}`).join('\n')}\n` : '') + (targets.length ? `\n## Targets (ratios from this run)\n\n${targetTable(targets)}` : '') + (failures.length ? `\n## Failures\n${failures.map((f) => `- ${f}`).join('\n')}\n` : '');
   writeFileSync(files.md, md);
   writeFileSync(files.svg, ratioChart(summaries, `netpoll bench (${opt.mode}): headline figure relative to node:net, >1 is better`));
   log(`\nwrote ${relative(ROOT_DIR, files.json)}, ${relative(ROOT_DIR, files.md)}, ${relative(ROOT_DIR, files.svg)} in ${seconds.toFixed(0)} s`);
