@@ -8,7 +8,7 @@
 // error).
 //
 //   node --import tsx test/fault/fuzz-scenario.ts '{"seed":1,"iterations":3000}'
-import { closeSync, openSync, readdirSync, readlinkSync } from 'node:fs';
+import { openSync, readdirSync, readlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FD, Netpoll, createPoller, dial, listen, serve, type Conn, type Listener } from '../../src/index.ts';
@@ -44,12 +44,15 @@ function anonFds(): Set<number> {
 const nodeOwn = anonFds();
 /** The library's pollers' own descriptors (epoll, eventfd), open now. */
 const pollerFds = (): number[] => [...anonFds()].filter((fd) => !nodeOwn.has(fd));
-const file = openSync(__filenameSafe(), 'r');
-const dir = openSync(tmpdir(), 'r');
-function __filenameSafe(): string { return new URL(import.meta.url).pathname; }
+// A regular file and a directory, opened afresh each time (an FD of the fuzz may close one; its
+// number must never be used again, since something else may have it by then). Never closed here.
+const file = (): number => openSync(new URL(import.meta.url).pathname, 'r');
+const dir = (): number => openSync(tmpdir(), 'r');
 
 const fds = (): unknown[] => [-1, -(2 ** 31), 2 ** 31, 2 ** 31 - 1, 2 ** 53, 19_999, 1.5, NaN, Infinity, -0, '5', 5n, null, undefined, {},
-  closedFd(), file, dir, ...pollerFds()];
+  closedFd(), file(), dir(), ...pollerFds()];
+/** For FD, which closes what it wraps: not the pollers' own (closing another's descriptor breaks it, in Go too). */
+const fdsToWrap = (): unknown[] => { const own = new Set(pollerFds()); return fds().filter((fd) => !own.has(fd as number)); };
 const bufs = (): unknown[] => [new Uint8Array(8), new Uint8Array(0), Buffer.alloc(8), new Int8Array(8), new Uint16Array(4), new Int32Array(4),
   new Float32Array(2), new Float64Array(2), new BigInt64Array(2), new BigUint64Array(1), new Uint8ClampedArray(8),
   new DataView(new ArrayBuffer(8)), new Uint8Array(new SharedArrayBuffer(16)), new Int32Array(new SharedArrayBuffer(16)),
@@ -84,6 +87,7 @@ const outcomes = { ok: 0, clear: 0, pending: 0 };
 const unclear: string[] = [];
 let calls = 0;
 let current = '';
+const [skipLo, skipHi] = (process.env['FUZZ_SKIP'] ?? '-1--1').split(/(?<=\d)-/).map(Number) as [number, number];
 
 function isClear(e: unknown): boolean {
   if (e instanceof TypeError || e instanceof RangeError) return true;
@@ -103,6 +107,8 @@ async function attempt(name: string, args: unknown[], f: () => unknown, waitMs =
   current = `${name}(${args.map(describe).join(', ')})`;
   if (process.env['FUZZ_TRACE']) process.stderr.write(`> ${current}\n`);
   let r: unknown;
+  // Replaying a failure: FUZZ_SKIP=lo-hi leaves Conn calls numbered lo..hi out (the PRNG stream stays the same).
+  if (skipLo <= calls && calls <= skipHi && name.startsWith('Conn.') && name !== 'Conn.close') { outcomes.ok++; return undefined; }
   try { r = f(); } catch (e) { judge(name, args, e); return undefined; }
   if (r instanceof Promise) {
     let done = false;
@@ -115,7 +121,7 @@ async function attempt(name: string, args: unknown[], f: () => unknown, waitMs =
   return r;
 }
 
-process.on('uncaughtException', (e) => { unclear.push(`uncaught during ${current}: ${String(e)}`); });
+process.on('uncaughtException', (e) => { unclear.push(`uncaught during ${current}: ${String(e)}`); if (process.env['FUZZ_TRACE']) process.stderr.write(`${(e as Error).stack}\n`); });
 process.on('unhandledRejection', (e) => { unclear.push(`unhandled rejection during ${current}: ${String(e)}`); });
 
 // ---- the calls ------------------------------------------------------------------------
@@ -127,7 +133,8 @@ async function closeQuiet(x: { close(): Promise<void> }): Promise<void> {
 }
 async function conns(): Promise<{ ln: Listener; a: Conn; b: Conn }> {
   if (pair === null || pair.a.closed || pair.b.closed) {
-    if (pair) for (const x of [pair.a, pair.b, pair.ln]) await closeQuiet(x);
+    if (pair) for (const [name, x] of [['a', pair.a], ['b', pair.b], ['listener', pair.ln]] as const) { current = `closing the old pair's ${name}`; await closeQuiet(x); }
+    current = 'a new connected pair';
     const ln = await listen('tcp', '127.0.0.1:0', { netpoll: np });
     const [a, b] = await Promise.all([dial('tcp', String(ln.addr), { netpoll: np }), ln.accept()]);
     pair = { ln, a, b };
@@ -151,7 +158,7 @@ async function step(): Promise<void> {
     }
     await attempt('Netpoll.close', ['not a pd'], () => np.close(pick([null, {}, 5]) as never));
   } else if (k === 1) {
-    const fd = pick(fds()), opts = pick(optionBags());
+    const fd = pick(fdsToWrap()), opts = pick(optionBags());
     const f = await attempt('new FD', [fd, opts], () => new FD(fd as number, opts as never)) as FD | undefined;
     if (f) {
       const b = pick(bufs()), o = pick(nums), l = pick(nums);
@@ -162,6 +169,7 @@ async function step(): Promise<void> {
   } else if (k <= 4) {
     const { a, b } = await conns();
     const c = rand() < 0.5 ? a : b;
+    if (process.env['FUZZ_TRACE']) process.stderr.write(c === a ? '[a] ' : '[b] ');
     const buf = pick(bufs()), o = pick(nums), l = pick(nums), sig = pick(signals()), d = pick(deadlines());
     switch (Math.floor(rand() * 10)) {
       case 0: await attempt('Conn.read', [buf, o, l, sig], () => c.read(buf as Uint8Array, o as number, l as number, sig as AbortSignal)); break;
@@ -217,12 +225,22 @@ async function step(): Promise<void> {
 // The run itself must end: a step that never returns leaves the loop empty, and this says so.
 process.on('exit', (code) => { if (code === 0 && !finished) process.stdout.write(JSON.stringify({ calls, outcomes, unclear: [...unclear, `the run stopped during ${current}`] }) + '\n'); });
 let finished = false;
-for (let i = 0; i < p.iterations; i++) await step();
+// Killed by the test's time bound: say where it hung.
+process.on('SIGTERM', () => { process.stdout.write(JSON.stringify({ calls, outcomes, unclear: [...unclear, `hung during ${current}`] }) + '\n'); process.exit(3); });
+for (let i = 0; i < p.iterations; i++) {
+  // A step that does not end in 5 s is a hang: report where, and stop.
+  let timer: NodeJS.Timeout | undefined;
+  const hung = await Promise.race([step().then(() => false), new Promise<boolean>((r) => { timer = setTimeout(() => r(true), 5000); })]);
+  clearTimeout(timer);
+  if (hung) {
+    process.stdout.write(JSON.stringify({ calls, outcomes, unclear: [...unclear, `hung during ${current}`] }) + '\n');
+    process.exit(0);
+  }
+}
 for (const c of toClose) await closeQuiet(c);
 const last = pair as { ln: Listener; a: Conn; b: Conn } | null;
 if (last) for (const x of [last.a, last.b, last.ln]) await closeQuiet(x);
 finished = true;
-for (const fd of [file, dir]) { try { closeSync(fd); } catch { /* an FD of the fuzz closed it */ } }
 np.shutdown();
 process.stdout.write(JSON.stringify({ calls, outcomes, unclear: [...new Set(unclear)] }) + '\n');
 process.exit(0);
