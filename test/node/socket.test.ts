@@ -232,3 +232,29 @@ test('an unref\'d idle connection does not keep the process alive; a ref\'d one 
   await once(ref, 'exit');
   assert.doesNotMatch(out, /exit/);
 });
+
+for (const { backend, skip, make } of backends) {
+  test(`conn.readable is a byte stream: a BYOB reader's view is filled in place (${backend})`, { skip: skip ?? false }, async () => {
+    const np = make();
+    const { client, server, closeAll } = await connectedPair(np);
+    const reader = server.readable.getReader({ mode: 'byob' });
+    await client.write(new TextEncoder().encode('hello bytes'));
+    const mine = new Uint8Array(new ArrayBuffer(64), 8, 32);
+    const { value, done } = await reader.read(mine);
+    assert.equal(done, false);
+    // Same memory, moved into the result (the stream transfers the buffer it was given).
+    assert.equal(value!.byteOffset, 8);
+    assert.equal(value!.buffer.byteLength, 64);
+    assert.equal(new TextDecoder().decode(value!), 'hello bytes'.slice(0, value!.length));
+    client.closeWrite();
+    let rest = '';
+    for (;;) {
+      const r = await reader.read(new Uint8Array(16));
+      if (r.done) break;
+      rest += new TextDecoder().decode(r.value);
+    }
+    assert.equal(new TextDecoder().decode(value!) + rest, 'hello bytes');
+    await closeAll();
+    np.shutdown();
+  });
+}
