@@ -178,4 +178,5 @@ export function idleOnly(n: number): Scenario[] {
 /** Scenarios with a harness of their own (their own load generator and servers), run on their own. */
 export const STANDALONE_SCENARIOS: readonly { id: string; title: string; command: string }[] = [
   { id: 'udp-100x64', title: '64 B UDP request/response, 100 flows: netpoll vs node:dgram vs Go vs C, batches apart', command: 'node --import tsx bench/udp/run.ts' },
+  { id: 'http-100', title: 'node:http over netpoll (serveHttp) vs plain node:http, 100 keep-alive conns, small response (autocannon load)', command: 'node --import tsx bench/http/run.ts' },
 ];

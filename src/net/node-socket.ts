@@ -181,6 +181,12 @@ export class NodeSocket extends Duplex {
     if (ms < 0) throw new RangeError(`netpoll: timeout must be >= 0 ms, got ${ms}`);
     if (cb !== undefined && typeof cb !== 'function') throw new TypeError('netpoll: setTimeout callback must be a function');
     const d = Math.min(ms, TIMEOUT_MAX);
+    // http sets the same timeout again on every request: the timer is refreshed, not remade.
+    if (d === this.timeout && d !== 0 && this.#timer !== null && !this.destroyed) {
+      this.#timer.refresh();
+      if (cb !== undefined) this.once('timeout', cb);
+      return this;
+    }
     this.timeout = d;
     if (this.#timer !== null) { clearTimeout(this.#timer); this.#timer = null; }
     if (d === 0) {
@@ -253,9 +259,11 @@ export class NodeSocket extends Duplex {
 
   override _read(): void {
     if (this.#reading) return;
-    if (this.#reader === null) { this.#wantRead = true; return; }
+    const io = this.#io;
+    if (io === null) { this.#wantRead = true; return; }
     this.#reading = true;
-    this.#reader.next().then(this.#onChunk, this.#onReadError);
+    // A Conn reads its own chunks: no wrapper promise in between.
+    (io.readChunk !== undefined ? io.readChunk(this.#chunkSize) : this.#reader!.next()).then(this.#onChunk, this.#onReadError);
   }
 
   readonly #onChunk = (chunk: Uint8Array | null): void => {
