@@ -272,6 +272,22 @@ export async function resolveUDPAddrs(network: PacketNetwork, address: string, o
   return { ...r, addrs: r.addrs.map((a) => new Addr('udp', a.address, a.port, a.ip, a.zone)) };
 }
 
+/**
+ * A local address to bind before dialing: "ip:port", ":port", or a bare IP
+ * (port 0); no names. net says whether it is a TCP or a UDP address.
+ */
+export function parseLocalAddress(local: string, net: 'tcp' | 'udp'): Addr {
+  const make = net === 'tcp' ? Addr.tcp : Addr.udp;
+  const ip = parseIP(local);
+  if (ip) return make(ip, 0);
+  const [host, port] = splitHostPort(local);
+  const hip = host === '' ? null : parseIP(host);
+  if (host !== '' && !hip) throw new AddrError('local address must be an IP address', local);
+  const n = port === '' ? 0 : Number(port);
+  if (!/^[0-9]*$/.test(port) || n > 65535) throw new AddrError('invalid port', port);
+  return make(hip, n);
+}
+
 /** A Unix address: the path itself; "" only where the caller allows it (Linux autobind). */
 export function resolveUnixAddr(address: string): Addr {
   if (typeof address !== 'string') throw new TypeError(`netpoll: address must be a string, got ${typeof address}`);

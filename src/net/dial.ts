@@ -8,7 +8,7 @@ import { atMonotonic, MonotonicDate, now } from '../netpoll/deadline.ts';
 import { DeadlineExceededError } from '../netpoll/errors.ts';
 import { close as closeRaw } from '../sys/libc.ts';
 import { decodeSockaddr, encodeSockaddr } from '../sys/sockaddr.ts';
-import { Addr, AddrError, checkNetwork, resolveTCPAddrs, resolveUnixAddr, splitHostPort, type LookupFunction, type Network } from './addr.ts';
+import { Addr, AddrError, checkNetwork, parseLocalAddress, resolveTCPAddrs, resolveUnixAddr, type LookupFunction, type Network } from './addr.ts';
 import { Conn } from './conn.ts';
 import { OpError } from './errors.ts';
 import { parseIP } from './ip.ts';
@@ -92,15 +92,7 @@ function withDeadline<T>(p: Promise<T>, deadline: number | null): Promise<T> {
 }
 
 function parseLocal(net: Network, local: string): Addr {
-  if (net === 'unix') return resolveUnixAddr(local);
-  const ip = parseIP(local);
-  if (ip) return Addr.tcp(ip, 0);
-  const [host, port] = splitHostPort(local);
-  const hip = host === '' ? null : parseIP(host);
-  if (host !== '' && !hip) throw new AddrError('local address must be an IP address', local);
-  const n = port === '' ? 0 : Number(port);
-  if (!/^[0-9]*$/.test(port) || n > 65535) throw new AddrError('invalid port', port);
-  return Addr.tcp(hip, n);
+  return net === 'unix' ? resolveUnixAddr(local) : parseLocalAddress(local, 'tcp');
 }
 
 /**

@@ -11,7 +11,7 @@ import { IS_LINUX } from '../sys/platform.ts';
 import { decodeSockaddr, encodeSockaddr } from '../sys/sockaddr.ts';
 import * as sock from '../sys/socket.ts';
 import { SyscallError } from '../sys/syscall-error.ts';
-import { Addr, AddrError, checkPacketNetwork, resolveUDPAddrs, resolveUnixAddr, splitHostPort, type PacketNetwork } from './addr.ts';
+import { Addr, AddrError, checkPacketNetwork, parseLocalAddress, resolveUDPAddrs, resolveUnixAddr, splitHostPort, type PacketNetwork } from './addr.ts';
 import { OpError } from './errors.ts';
 import { parseIP } from './ip.ts';
 import type { GroupInterface } from './multicast.ts';
@@ -47,15 +47,7 @@ async function resolveUDP(net: PacketNetwork, address: string, signal: AbortSign
 
 function parseLocal(net: PacketNetwork, local: string): Addr {
   if (typeof local !== 'string') throw new TypeError('netpoll: localAddress must be a string');
-  if (net === 'unixgram') return Addr.unix(local, 'unixgram');
-  const ip = parseIP(local);
-  if (ip) return Addr.udp(ip, 0);
-  const [host, port] = splitHostPort(local);
-  const hip = host === '' ? null : parseIP(host);
-  if (host !== '' && !hip) throw new AddrError('local address must be an IP address', local);
-  const n = port === '' ? 0 : Number(port);
-  if (!/^[0-9]*$/.test(port) || n > 65535) throw new AddrError('invalid port', port);
-  return Addr.udp(hip, n);
+  return net === 'unixgram' ? Addr.unix(local, 'unixgram') : parseLocalAddress(local, 'udp');
 }
 
 function bindAddr(fd: number, a: Addr, family: 'inet4' | 'inet6' | 'unix'): void {

@@ -216,6 +216,11 @@ for (const { backend, skip, make } of backends) {
       await assert.rejects(listenPacket('udp', '127.0.0.1', { netpoll: np }), (e) => assertOpError(e, 'ERR_NETPOLL_BAD_ADDRESS'));
       await assert.rejects(listenPacket('udp', '127.0.0.1:0', { netpoll: np, readBuffer: -1 }), RangeError);
       await assert.rejects(dialPacket('unixgram', '', { netpoll: np }), (e) => assertOpError(e, 'ERR_NETPOLL_BAD_ADDRESS'));
+      await assert.rejects(dialPacket('udp', '127.0.0.1:9', { netpoll: np, localAddress: 'localhost:0' }), (e) => assertOpError(e, 'ERR_NETPOLL_BAD_ADDRESS', 'dial'));
+      await assert.rejects(dialPacket('udp', '127.0.0.1:9', { netpoll: np, localAddress: '[::1]:0' }), (e) => assertOpError(e, 'ERR_NETPOLL_BAD_ADDRESS', 'dial'));
+      const bound = await dialPacket('udp', '127.0.0.1:9', { netpoll: np, localAddress: '127.0.0.1' });
+      assert.equal(bound.localAddr.address, '127.0.0.1');
+      await bound.close();
       const s = await listenPacket('udp4', '127.0.0.1:0', { netpoll: np });
       try {
         await assert.rejects(s.writeTo(Uint8Array.of(1), Addr.unix('/tmp/x', 'unixgram')), (e) => assertOpError(e, 'ERR_NETPOLL_BAD_ADDRESS'));
