@@ -3,7 +3,7 @@
 export { serve, ServeConn } from './net/index.ts';
 export { listen, dial, Conn, Listener, Addr, AddrError, UnknownNetworkError, OpError, isClosedError, isTimeoutError,
   joinHostPort, splitHostPort, parseIP, formatIP, webStreams, toNodeStream,
-  type ListenOptions, type DialOptions, type Network, type DuplexIO, type StreamOptions, type WebStreams } from './net/index.ts';
+  type ListenOptions, type DialOptions, type AcceptErrorHook, type Network, type DuplexIO, type StreamOptions, type WebStreams } from './net/index.ts';
 // Datagrams and descriptor passing: Go's net.PacketConn, ReadMsgUnix/WriteMsgUnix, syscall.UnixRights.
 export { listenPacket, dialPacket, listenMulticastUDP, PacketConn, PacketInfo, WriteToConnectedError, ControlMessageError, fileConn,
   type PacketNetwork, type ListenPacketOptions, type DialPacketOptions, type ListenMulticastOptions, type ReadFromResult,

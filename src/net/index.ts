@@ -2,7 +2,7 @@
 export { listen, type ListenOptions } from './listen.ts';
 export { dial, type DialOptions } from './dial.ts';
 export { Conn } from './conn.ts';
-export { Listener } from './listener.ts';
+export { Listener, type AcceptErrorHook } from './listener.ts';
 export { Addr, AddrError, UnknownNetworkError, joinHostPort, splitHostPort, type Network, type PacketNetwork, type AddrNetwork } from './addr.ts';
 export { listenPacket, dialPacket, listenMulticastUDP, type ListenPacketOptions, type DialPacketOptions, type ListenMulticastOptions } from './listen-packet.ts';
 export { PacketConn, WriteToConnectedError, type ReadFromResult, type PacketTarget } from './packet-conn.ts';

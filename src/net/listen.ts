@@ -8,7 +8,7 @@ import { decodeSockaddr } from '../sys/sockaddr.ts';
 import * as sock from '../sys/socket.ts';
 import { Addr, AddrError, checkNetwork, resolveTCPAddrs, resolveUnixAddr, type Network } from './addr.ts';
 import { OpError } from './errors.ts';
-import { Listener } from './listener.ts';
+import { Listener, type AcceptErrorHook } from './listener.ts';
 import { check } from '../sys/syscall-error.ts';
 import { bindTo, favoriteFamily, maxListenerBacklog, newFD, socketOptions, sysSocket } from './sock.ts';
 import { checkControl, controlNetwork, type ControlFn } from './control.ts';
@@ -31,6 +31,8 @@ export interface ListenOptions {
   keepAlive?: number;
   /** Go's ListenConfig.Control: runs on the raw socket after socket(2), before bind(2). */
   control?: ControlFn;
+  /** Told of each temporary accept error `for await` backs off from (Listener.onAcceptError). */
+  onAcceptError?: AcceptErrorHook;
 }
 
 /**
@@ -101,7 +103,7 @@ async function listenUntraced(network: Network, address: string, opts: ListenOpt
   try {
     const bound = net === 'unix' && laddr.address !== '' ? laddr : Addr.fromSockaddr(decodeSockaddr(fd.getsockname()));
     const unlinkPath = net === 'unix' && laddr.address !== '' && !(IS_LINUX && laddr.address.startsWith('@')) ? laddr.address : null;
-    return new Listener(fd, net, bound, { netpoll, unlinkPath, noDelay: so.noDelay, keepAlive: so.keepAlive });
+    return new Listener(fd, net, bound, { netpoll, unlinkPath, noDelay: so.noDelay, keepAlive: so.keepAlive, onAcceptError: opts.onAcceptError });
   } catch (e) {
     await fd.close().catch(() => {});
     throw new OpError({ op: 'listen', net, addr: laddr, cause: e });

@@ -24,7 +24,16 @@ export interface ListenerInit {
   keepAlive?: number | undefined;
   /** A Unix socket file to remove on close (Go's unlinkOnClose). */
   unlinkPath?: string | null | undefined;
+  /** See Listener.onAcceptError. */
+  onAcceptError?: AcceptErrorHook | null | undefined;
 }
+
+/** Told of a temporary accept error that `for await` rides out: the error, and the pause before the next try. */
+export type AcceptErrorHook = (err: OpError, retryInMs: number) => void;
+
+/** Go's servers: the first pause after a temporary accept error, doubled per error in a row up to the last. */
+const ACCEPT_RETRY_FIRST_MS = 5;
+const ACCEPT_RETRY_MAX_MS = 1000;
 
 export class Listener implements AsyncIterable<Conn>, AsyncDisposable {
   /** The address it listens on (with the port the kernel chose for port 0). */
@@ -38,10 +47,23 @@ export class Listener implements AsyncIterable<Conn>, AsyncDisposable {
   readonly noDelay: boolean;
   /** Keep-alive period of accepted TCP connections in ms (0: off). */
   readonly keepAlive: number;
+  /**
+   * Called when `for await (const conn of listener)` meets a temporary
+   * accept error (EMFILE, ENFILE, a deadline…: OpError.temporary) and backs
+   * off before trying again, 5 ms doubling to 1 s as Go's servers do. With
+   * none set, the first error of each run is a process warning
+   * (NetpollWarning, code NETPOLL_ACCEPT_RETRY), as Go's http.Server logs
+   * "Accept error: …; retrying in …". accept() itself never retries.
+   *
+   * @example ln.onAcceptError = (e, ms) => console.error(`${e.message}; retrying in ${ms} ms`);
+   */
+  onAcceptError: AcceptErrorHook | null;
   private readonly unlinkPath: string | null;
   private readonly specific: boolean;
   /** Connections accepted and accept errors, for netpoll/node's stats(). */
   readonly stats: ListenerStats;
+  /** Ends a backoff pause early when the listener closes. */
+  private wakeBackoff: (() => void) | null = null;
 
   constructor(fd: FD, network: Network, addr: Addr, init: ListenerInit) {
     this.fd = fd;
@@ -51,6 +73,7 @@ export class Listener implements AsyncIterable<Conn>, AsyncDisposable {
     this.noDelay = init.noDelay ?? true;
     this.keepAlive = init.keepAlive ?? 15_000;
     this.unlinkPath = init.unlinkPath ?? null;
+    this.onAcceptError = init.onAcceptError ?? null;
     this.specific = boundToOne(addr);
     openListeners.add(this.stats = new ListenerStats(addr.toString()));
   }
@@ -155,24 +178,57 @@ export class Listener implements AsyncIterable<Conn>, AsyncDisposable {
     if (this.isClosed) throw new OpError({ op: 'close', net: this.network, source: this.addr, cause: new NetClosingError() });
     this.isClosed = true;
     openListeners.delete(this.stats);
+    this.wakeBackoff?.();
     if (this.unlinkPath !== null) {
       try { unlinkSync(this.unlinkPath); } catch { /* already gone */ }
     }
     return this.fd.close().catch((e: unknown) => { debug('net: close listener fd %d: %o', this.fd.sysfd, e); });
   }
 
-  /** Accepts until the listener is closed (then ends); breaking out leaves the listener open. */
+  /**
+   * Accepts until the listener is closed (then ends); breaking out leaves
+   * the listener open. A temporary accept error (a full descriptor table, a
+   * deadline) does not end it: as Go's servers do ("if ne, ok :=
+   * err.(net.Error); ok && ne.Temporary()"), it pauses 5 ms, doubling to 1 s
+   * while errors go on, tells onAcceptError, and tries again. Any other
+   * error ends it with that error.
+   */
   async *[Symbol.asyncIterator](): AsyncGenerator<Conn, void, undefined> {
+    let tempDelay = 0;
     for (;;) {
       let conn: Conn;
       try {
         conn = await this.accept();
       } catch (e) {
         if (isClosedError(e)) return;
-        throw e;
+        if (!(e instanceof OpError) || !e.temporary) throw e;
+        tempDelay = tempDelay === 0 ? ACCEPT_RETRY_FIRST_MS : Math.min(tempDelay * 2, ACCEPT_RETRY_MAX_MS);
+        this.tellAcceptError(e, tempDelay, tempDelay === ACCEPT_RETRY_FIRST_MS);
+        await this.pause(tempDelay);
+        if (this.isClosed) return;
+        continue;
       }
+      tempDelay = 0;
       yield conn;
     }
+  }
+
+  private tellAcceptError(e: OpError, retryInMs: number, first: boolean): void {
+    const hook = this.onAcceptError;
+    if (hook === null) {
+      if (first) process.emitWarning(`${e.message}; retrying in ${retryInMs} ms`, { type: 'NetpollWarning', code: 'NETPOLL_ACCEPT_RETRY' });
+      return;
+    }
+    hook(e, retryInMs);   // a hook that throws ends the loop with its error
+  }
+
+  /** Sleeps ms, or until close(). */
+  private pause(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const t = setTimeout(done, ms);
+      function done(): void { clearTimeout(t); resolve(); }
+      this.wakeBackoff = done;
+    }).finally(() => { this.wakeBackoff = null; });
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -1,5 +1,6 @@
 // The generic layer (Go's runtime/netpoll.go) for one thread: its poller,
 // the table of poll descriptors, the deadline timers and the driver.
+import { isMainThread } from 'node:worker_threads';
 import { createPoller, type PollerOptions } from '../poller/index.ts';
 import { PollerShutdownError } from '../poller/errors.ts';
 import type { Backend, Mode, Poller } from '../poller/types.ts';
@@ -23,6 +24,24 @@ export interface NetpollOptions extends PollerOptions {
 }
 
 let current: Netpoll | null = null;
+
+/**
+ * The Netpolls of this thread not yet shut down. In a worker thread they
+ * shut down when the thread ends ('exit' on the worker's process object:
+ * its loop ran dry, or process.exit()): the epoll or kqueue and its wake-up
+ * eventfd or pipe are process-wide descriptors, and would otherwise outlive
+ * the thread that owned them. The main thread's end is the process's.
+ */
+const live = new Set<Netpoll>();
+let exitHooked = false;
+
+function track(np: Netpoll): void {
+  live.add(np);
+  if (!exitHooked && !isMainThread) {
+    exitHooked = true;
+    process.once('exit', () => { for (const p of [...live]) p.shutdown(); });
+  }
+}
 
 export class Netpoll implements PollDescHost {
   /** This thread's Netpoll, driven by Node's loop; created on first use. */
@@ -50,6 +69,7 @@ export class Netpoll implements PollDescHost {
       this.poller.shutdown();
       throw e;
     }
+    track(this);
     debug('netpoll: %s poller on fd %d', this.poller.backend, this.poller.fd);
   }
 
@@ -100,10 +120,16 @@ export class Netpoll implements PollDescHost {
     }
   }
 
-  /** Every waiter fails with the closing error; the poller's descriptors are closed. */
+  /**
+   * Every waiter fails with the closing error; the poller's descriptors are
+   * closed. A worker thread's Netpolls shut down by themselves when it ends.
+   *
+   * @example const np = new Netpoll({ backend: 'kqueue' }); np.shutdown();
+   */
   shutdown(): void {
     if (this.isShutdown) return;
     this.isShutdown = true;
+    live.delete(this);
     for (const pd of this.cache.all()) pd.unblock();
     this.timers.clear();
     this.driver.close();

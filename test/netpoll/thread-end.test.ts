@@ -1,0 +1,23 @@
+// A worker thread's Netpolls shut down when the thread ends: the poller's
+// epoll or kqueue and its wake-up descriptor are the process's, and used to
+// outlive the thread (one epoll and one eventfd leaked per worker).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { fdsOpenedSince, openFds } from '../helpers/fds.ts';
+import { tsWorker } from '../helpers/ts-worker.ts';
+import { backends as netBackends } from '../net/helpers.ts';
+
+const usable = netBackends.filter((b) => b.skip === null).map((b) => b.backend);
+
+for (const how of ['natural', 'exit'] as const) {
+  test(`a worker thread that used netpoll and ended (${how === 'natural' ? 'its loop ran dry' : 'process.exit()'}) leaves no poller descriptor open`, async () => {
+    const before = openFds();
+    const w = tsWorker(new URL('../fixtures/netpoll-thread-end.ts', import.meta.url), { workerData: { backends: usable, how } });
+    const [pollerFds] = await once(w, 'message') as [number[]];
+    assert.equal(pollerFds.length, 1 + usable.length);
+    const [code] = await once(w, 'exit') as [number];
+    assert.equal(code, 0);
+    assert.deepEqual(fdsOpenedSince(before), [], 'descriptors the worker left open');
+  });
+}
