@@ -38,7 +38,7 @@ async function run(mode: 'hook' | 'nohook'): Promise<{ served: number; errors: A
     child.stdin!.end('stop\n');
     const last = await lines.next();
     const report = JSON.parse(last.value as string) as { served: number; errors: Array<{ code: string; temporary: boolean; retryInMs: number }> };
-    return { ...report, echoed: echoed.reduce((a, b) => a + b, 0) };
+    return { ...report, echoed: echoed.reduce<number>((a, b) => a + b, 0) };
   } finally {
     np.shutdown();
     child.kill();
