@@ -6,10 +6,15 @@
 // empty interest set: epoll always reports EPOLLERR and EPOLLHUP, and a
 // disabled knote must report nothing.
 //
-// The kernel forgets an fd's epoll registration when the fd is closed, and
-// BSD drops its knotes then; the table cannot see the close. So a knote is
-// found stale when epoll answers ENOENT (the number was reused) or EBADF (it
-// is closed), and is dropped then, as BSD would already have done.
+// BSD drops an fd's knotes when the fd is closed; the table cannot see the
+// close. So a knote is found stale when epoll answers ENOENT (the number was
+// reused) or EBADF (it is closed), and is dropped then, as BSD would already
+// have done. epoll itself forgets an entry only when the open file goes away
+// altogether: a file still open elsewhere (a dup, a child) keeps its entry,
+// under the old number, next to the entry of whatever reuses that number.
+// Each fd knote therefore has a generation in the high half of its entry's
+// data; an event whose generation is not its knote's is the old file's and
+// reaches nobody, and the inner epoll is then rebuilt without it (rebuild.ts).
 import { C, EFD_CLOEXEC, EFD_NONBLOCK, EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD, EPOLLET, EPOLLIN, EPOLLONESHOT, EPOLLOUT, EPOLLRDHUP } from '../constants.ts';
 import { close } from '../libc.ts';
 import { addOrMod, ctl, E, eventfdDrain, eventfdSignal, fdError } from './epoll-ops.ts';
@@ -62,8 +67,8 @@ function applyFd(kq: UKqueue, filter: number, fd: number, flags: number, fflags:
 
   const want = wantsEnabled(flags, kn.enabled);
   let r: number;
-  if (kn.enabled) r = want ? ctl(ep, EPOLL_CTL_MOD, fd, fdInterest(filter, kn.flags)) : ctl(ep, EPOLL_CTL_DEL, fd, 0);
-  else r = want ? addOrMod(ep, fd, fdInterest(filter, kn.flags)) : -fdError(fd);
+  if (kn.enabled) r = want ? ctl(ep, EPOLL_CTL_MOD, fd, fdInterest(filter, kn.flags), kn.gen) : ctl(ep, EPOLL_CTL_DEL, fd, 0);
+  else r = want ? addOrMod(ep, fd, fdInterest(filter, kn.flags), kn.gen) : -fdError(fd);
   if (r === -C.EBADF || r === -C.ENOENT) {
     map.delete(fd);
     // A re-add for a reused number replaces the stale knote with a new one.
@@ -84,10 +89,12 @@ function addFd(kq: UKqueue, map: Map<number, Knote>, ep: number, filter: number,
   if (kq.owns(fd)) return C.EINVAL;   // BSD refuses a kqueue watching itself
   const kept = flags & ~EV_ACTIONS;
   const enabled = wantsEnabled(flags, true);
-  const r = enabled ? addOrMod(ep, fd, fdInterest(filter, kept)) : -fdError(fd);
+  const gen = kq.nextGen();
+  const r = enabled ? addOrMod(ep, fd, fdInterest(filter, kept), gen) : -fdError(fd);
   if (r < 0) return -r;
   const kn = new Knote(filter, fd, fd, 0, kept, udataLo, udataHi, fflags, dataLo, dataHi, -1);
   kn.enabled = enabled;
+  kn.gen = gen;
   map.set(fd, kn);
   return 0;
 }

@@ -10,23 +10,23 @@ export const E = epoll!;
 
 const ctlEvent = new EpollEventBuffer(1);
 
-/** epoll_ctl with the event's data = fd (its low half; the high half is 0). */
-export function ctl(ep: number, op: number, fd: number, events: number): number {
+/** epoll_ctl with the event's data = fd in its low half and `gen` (default 0) in its high half. */
+export function ctl(ep: number, op: number, fd: number, events: number, gen = 0): number {
   if (op === EPOLL_CTL_DEL) return E.epollCtl(ep, op, fd, null);
-  ctlEvent.set(0, events, 0, fd);
+  ctlEvent.set(0, events, gen, fd);
   return E.epollCtl(ep, op, fd, ctlEvent.bytes);
 }
 
 /** Register fd, or change its interest when it is already there (a stale entry after a reused number). */
-export function addOrMod(ep: number, fd: number, events: number): number {
-  const r = ctl(ep, EPOLL_CTL_ADD, fd, events);
-  return r === -C.EEXIST ? ctl(ep, EPOLL_CTL_MOD, fd, events) : r;
+export function addOrMod(ep: number, fd: number, events: number, gen: number): number {
+  const r = ctl(ep, EPOLL_CTL_ADD, fd, events, gen);
+  return r === -C.EEXIST ? ctl(ep, EPOLL_CTL_MOD, fd, events, gen) : r;
 }
 
 /** Change interest, or register it when the kernel dropped it (the fd was closed and its number reused). */
-export function modOrAdd(ep: number, fd: number, events: number): number {
-  const r = ctl(ep, EPOLL_CTL_MOD, fd, events);
-  return r === -C.ENOENT ? ctl(ep, EPOLL_CTL_ADD, fd, events) : r;
+export function modOrAdd(ep: number, fd: number, events: number, gen: number): number {
+  const r = ctl(ep, EPOLL_CTL_MOD, fd, events, gen);
+  return r === -C.ENOENT ? ctl(ep, EPOLL_CTL_ADD, fd, events, gen) : r;
 }
 
 /** 0 when fd is an open descriptor, else EBADF (the errno BSD reports first for an fd ident). */

@@ -10,6 +10,7 @@ import { EpollEventBuffer } from '../epoll-layout.ts';
 import { KEVENT } from '../kevent-layout.ts';
 import { ioctlInt } from '../libc.ts';
 import { dropUserKnote } from './changes.ts';
+import { rebuildInner } from './rebuild.ts';
 import { ctl, E, eventfdDrain } from './epoll-ops.ts';
 import type { Knote } from './knote.ts';
 import type { UKqueue } from './kq-table.ts';
@@ -81,23 +82,31 @@ function harvest(kq: UKqueue, out: DataView, nevents: number, ready: number): nu
     let i = start + k;
     if (i >= ready) i -= ready;
     const src = outerEvents.dataLow(i);
-    if (src === kq.readEp) n = harvestFds(kq.reads, kq.readEp, C.EVFILT_READ, out, n, nevents);
-    else if (src === kq.writeEp) n = harvestFds(kq.writes, kq.writeEp, C.EVFILT_WRITE, out, n, nevents);
+    if (src === kq.readEp) n = harvestFds(kq, kq.reads, kq.readEp, C.EVFILT_READ, out, n, nevents);
+    else if (src === kq.writeEp) n = harvestFds(kq, kq.writes, kq.writeEp, C.EVFILT_WRITE, out, n, nevents);
     else {
       const kn = kq.usersByEfd.get(src);
       if (kn !== undefined && kn.enabled) n = deliverUser(kq, kn, out, n);
     }
   }
+  // After the loop: the outer events name the inner epolls by their numbers.
+  if (kq.staleReads) { kq.staleReads = false; rebuildInner(kq, C.EVFILT_READ); }
+  if (kq.staleWrites) { kq.staleWrites = false; rebuildInner(kq, C.EVFILT_WRITE); }
   return n;
 }
 
-function harvestFds(map: Map<number, Knote>, ep: number, filter: number, out: DataView, n: number, nevents: number): number {
+function harvestFds(kq: UKqueue, map: Map<number, Knote>, ep: number, filter: number, out: DataView, n: number, nevents: number): number {
   const room = nevents - n < INNER_CAP ? nevents - n : INNER_CAP;
   const m = E.epollWait(ep, innerEvents.bytes, room, 0);
   for (let j = 0; j < m; j++) {
     const fd = innerEvents.dataLow(j);
     const kn = map.get(fd);
-    if (kn === undefined || !kn.enabled) continue;
+    if (kn === undefined || !kn.enabled || innerEvents.dataHigh(j) !== kn.gen) {
+      // The entry of a file closed since (its generation is not the knote's):
+      // BSD dropped its knotes at the close, so its readiness reaches nobody.
+      if (filter === C.EVFILT_READ) kq.staleReads = true; else kq.staleWrites = true;
+      continue;
+    }
     const ev = innerEvents.events(j);
     let flags = kn.flags;
     let data = 0;

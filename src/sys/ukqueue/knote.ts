@@ -21,6 +21,11 @@ export const EV_ACTIONS = C.EV_ADD | C.EV_DELETE | C.EV_ENABLE | C.EV_DISABLE;
 export class Knote {
   /** Registered in its epoll (inner for fds; the outer one, with interest, for user knotes). */
   enabled = true;
+  /**
+   * fd knotes: the high half of the inner epoll entry's data. An entry whose
+   * generation is not its knote's belongs to a file closed since (see changes.ts).
+   */
+  gen = 0;
   constructor(
     readonly filter: number,
     /** The map key: ident as a number (exact below 2^53). */

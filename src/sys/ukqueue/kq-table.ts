@@ -19,7 +19,18 @@ export class UKqueue {
   readonly usersByEfd = new Map<number, Knote>();
   /** Where the harvest starts among the outer epoll's ready sources, so no source starves another. */
   rotor = 0;
-  constructor(readonly fd: number, readonly readEp: number, readonly writeEp: number) {}
+  /** The generation of the last fd knote made: the high half of its inner epoll entry's data. */
+  gen = 0;
+  /** Set when an inner epoll reported an entry of a closed file (stale): rebuilt after the harvest. */
+  staleReads = false;
+  staleWrites = false;
+  constructor(readonly fd: number, public readEp: number, public writeEp: number) {}
+
+  /** A generation for a new fd knote (never 0, the data of entries made before generations). */
+  nextGen(): number {
+    this.gen = this.gen === 0xffffffff ? 1 : this.gen + 1;
+    return this.gen;
+  }
 
   /** Descriptors that belong to the kqueue itself and cannot be watched by it. */
   owns(fd: number): boolean {
