@@ -15,7 +15,7 @@ import { NoDeadlineError, withBytesWritten } from './errors.ts';
 import { FdMutex } from './fd-mutex.ts';
 import { MAX_RW, release, sockname } from './io.ts';
 import {
-  AcceptOp, ConnectOp, inRange, RawOp, ReadOp, WaitOp, WriteOp, WritevOp, type Accepted,
+  AcceptOp, asBytes, ConnectOp, inRange, RawOp, ReadOp, WaitOp, WriteOp, WritevOp, type Accepted,
 } from './op-kinds.ts';
 import { EOF_ON_ZERO, STREAM, USE_WRITE, type ErrorWrapper, type OpHost } from './ops.ts';
 import { MAX_CHUNK, SCRATCH_SIZE } from './scratch.ts';
@@ -103,8 +103,13 @@ export class FD implements OpHost {
 
   // ---- read and write ------------------------------------------------------
 
-  /** Reads what is there into buf (at most length bytes at offset): the count, or null at end of stream. */
-  read(buf: Uint8Array, offset = 0, length?: number, signal?: AbortSignal): Promise<number | null> {
+  /**
+   * Reads what is there into buf (at most length bytes at offset): the
+   * count, or null at end of stream. Any ArrayBufferView: offset and length
+   * count bytes.
+   */
+  read(view: ArrayBufferView, offset = 0, length?: number, signal?: AbortSignal): Promise<number | null> {
+    const buf = asBytes(view) as Uint8Array;
     if (length === undefined) length = (buf?.byteLength ?? 0) - offset;
     if (!inRange(buf, offset, length)) {
       try {
@@ -135,8 +140,13 @@ export class FD implements OpHost {
     return signal === undefined && this.mu.isFree(true) ? (this.rop ??= new ReadOp(this)) : new ReadOp(this);
   }
 
-  /** Writes all of it (length bytes at offset); on failure the error's bytesWritten says how much went. */
-  write(buf: Uint8Array, offset = 0, length?: number, signal?: AbortSignal): Promise<number> {
+  /**
+   * Writes all of it (length bytes at offset); on failure the error's
+   * bytesWritten says how much went. Any ArrayBufferView: offset and length
+   * count bytes.
+   */
+  write(view: ArrayBufferView, offset = 0, length?: number, signal?: AbortSignal): Promise<number> {
+    const buf = asBytes(view) as Uint8Array;
     if (length === undefined) length = (buf?.byteLength ?? 0) - offset;
     if (!inRange(buf, offset, length)) {
       try {
@@ -149,19 +159,22 @@ export class FD implements OpHost {
     return op.set(buf, offset, length, signal).run();
   }
 
-  /** writev(2) until every byte of bufs is written; one syscall per round. */
-  writev(bufs: readonly Uint8Array[], signal?: AbortSignal): Promise<number> {
+  /** writev(2) until every byte of bufs (any ArrayBufferViews) is written; one syscall per round. */
+  writev(bufs: readonly ArrayBufferView[], signal?: AbortSignal): Promise<number> {
     let total = 0;
     const bad = (): Promise<number> => {
-      const e = withBytesWritten(new TypeError('netpoll: writev takes an array of Uint8Array'), 0);
+      const e = withBytesWritten(new TypeError('netpoll: writev takes an array of Uint8Array, Buffer or other ArrayBufferView'), 0);
       return Promise.reject(this.errorWrapper === null ? e : this.errorWrapper.wrapError('write', e, signal));
     };
     if (!Array.isArray(bufs)) return bad();
-    for (const b of bufs) {
+    const v: Uint8Array[] = new Array<Uint8Array>(bufs.length);
+    for (let i = 0; i < bufs.length; i++) {
+      const b = asBytes(bufs[i]);
       if (!(b instanceof Uint8Array)) return bad();
+      v[i] = b;
       total += b.byteLength;
     }
-    return new WritevOp(this, bufs.slice(), total, signal).run();
+    return new WritevOp(this, v, total, signal).run();
   }
 
   // ---- accept, connect, readiness --------------------------------------------

@@ -51,6 +51,18 @@ export function inRange(buf: Uint8Array, offset: number, length: number): boolea
   return (offset >>> 0) === offset && (length >>> 0) === length && offset + length <= buf.byteLength;
 }
 
+/**
+ * Any ArrayBufferView as the Uint8Array over its bytes, so an Int32Array,
+ * a Float64Array or a DataView is read into and written from like a Buffer,
+ * with offset and length counted in bytes (as Node's fs.read and
+ * stream.write take them). Anything else is returned as is, for
+ * checkRange to refuse.
+ */
+export function asBytes<T>(buf: T): T | Uint8Array {
+  if (buf instanceof Uint8Array || !ArrayBuffer.isView(buf)) return buf;
+  return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+}
+
 function movedBuffer(): RangeError {
   return new RangeError('netpoll: the buffer was detached or shrunk while the operation waited');
 }

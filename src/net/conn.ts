@@ -97,8 +97,8 @@ export class Conn implements DuplexIO, AsyncDisposable, ErrorWrapper {
     return new OpError({ op, net: this.network, source: this.source, addr: this.remoteAddr, cause: new NetClosingError() });
   }
 
-  /** Reads what is there (at most `length` bytes into buf at offset): the count, or null at EOF. */
-  read(buf: Uint8Array, offset?: number, length?: number, signal?: AbortSignal): Promise<number | null> {
+  /** Reads what is there (at most `length` bytes into buf at offset; any ArrayBufferView, in bytes): the count, or null at EOF. */
+  read(buf: ArrayBufferView, offset?: number, length?: number, signal?: AbortSignal): Promise<number | null> {
     return this.fd.read(buf, offset, length, signal);
   }
 
@@ -112,12 +112,12 @@ export class Conn implements DuplexIO, AsyncDisposable, ErrorWrapper {
   }
 
   /** Writes all of it; on failure the OpError's bytesWritten says how much went. */
-  write(buf: Uint8Array, offset?: number, length?: number, signal?: AbortSignal): Promise<number> {
+  write(buf: ArrayBufferView, offset?: number, length?: number, signal?: AbortSignal): Promise<number> {
     return this.fd.write(buf, offset, length, signal);
   }
 
   /** Writes every buffer, in order, with as few writev calls as the kernel allows. */
-  writev(bufs: readonly Uint8Array[], signal?: AbortSignal): Promise<number> {
+  writev(bufs: readonly ArrayBufferView[], signal?: AbortSignal): Promise<number> {
     return this.fd.writev(bufs, signal);
   }
 
