@@ -201,10 +201,9 @@ export class Listener implements AsyncIterable<Conn>, AsyncDisposable {
         conn = await this.accept();
       } catch (e) {
         if (isClosedError(e)) return;
-        if (!(e instanceof OpError) || !e.temporary) throw e;
-        tempDelay = tempDelay === 0 ? ACCEPT_RETRY_FIRST_MS : Math.min(tempDelay * 2, ACCEPT_RETRY_MAX_MS);
-        this.tellAcceptError(e, tempDelay, tempDelay === ACCEPT_RETRY_FIRST_MS);
-        await this.pause(tempDelay);
+        tempDelay = this.acceptRetryDelay(e, tempDelay);
+        if (tempDelay < 0) throw e;
+        await this.pauseAccepting(tempDelay);
         if (this.isClosed) return;
         continue;
       }
@@ -213,17 +212,25 @@ export class Listener implements AsyncIterable<Conn>, AsyncDisposable {
     }
   }
 
-  private tellAcceptError(e: OpError, retryInMs: number, first: boolean): void {
+  /**
+   * @internal For accept loops (for await, serve()): after accept failed
+   * with e, the pause before the next try — 5 ms, then double the last one
+   * (tempDelay), at most 1 s — or -1 when e is not temporary. Tells
+   * onAcceptError (or warns). `alsoTemporary`: errno names the caller
+   * retries too.
+   */
+  acceptRetryDelay(e: unknown, tempDelay: number, alsoTemporary?: ReadonlySet<string>): number {
+    const err = e instanceof OpError ? e : this.wrap('accept', e);
+    if (!(err instanceof OpError) || !(err.temporary || alsoTemporary?.has(err.code) === true)) return -1;
+    const delay = tempDelay <= 0 ? ACCEPT_RETRY_FIRST_MS : Math.min(tempDelay * 2, ACCEPT_RETRY_MAX_MS);
     const hook = this.onAcceptError;
-    if (hook === null) {
-      if (first) process.emitWarning(`${e.message}; retrying in ${retryInMs} ms`, { type: 'NetpollWarning', code: 'NETPOLL_ACCEPT_RETRY' });
-      return;
-    }
-    hook(e, retryInMs);   // a hook that throws ends the loop with its error
+    if (hook !== null) hook(err, delay);   // a hook that throws ends the loop with its error
+    else if (tempDelay <= 0) process.emitWarning(`${err.message}; retrying in ${delay} ms`, { type: 'NetpollWarning', code: 'NETPOLL_ACCEPT_RETRY' });
+    return delay;
   }
 
-  /** Sleeps ms, or until close(). */
-  private pause(ms: number): Promise<void> {
+  /** @internal Sleeps ms, or until close(). */
+  pauseAccepting(ms: number): Promise<void> {
     return new Promise<void>((resolve) => {
       const t = setTimeout(done, ms);
       function done(): void { clearTimeout(t); resolve(); }
