@@ -8,9 +8,11 @@
 // did not take is copied and queued until the socket drains. The system
 // calls go through the same loops as FD's (fd/io.ts); what is lean here is
 // only the state around them: no fd-mutex, no promise, no op record.
+import { markAsUntransferable } from 'node:worker_threads';
 import {
   consume, EAGAIN, readOnce, release, sockname, stop, writeError, writeOnce, writeSome, writevOnce, WROTE_ZERO,
 } from '../fd/io.ts';
+import { asBytes } from '../fd/op-kinds.ts';
 import { SCRATCH_SIZE } from '../fd/scratch.ts';
 import { defer, spend, type Deferred } from '../netpoll/budget.ts';
 import type { Netpoll, Parker, PollDesc } from '../netpoll/index.ts';
@@ -66,6 +68,21 @@ export { SCRATCH_SIZE };
 // scratch: a handler may call readChunk() on another connection while its
 // chunk is still in use.
 let readBuf: Uint8Array | null = null;
+
+/**
+ * The shared read buffer, untransferable as Node's Buffer pool is: a
+ * handler that puts its chunk's .buffer in a transfer list gets a copy
+ * instead of detaching the buffer under every later read. One found
+ * detached anyway (ArrayBuffer.prototype.transfer, where it exists) is replaced.
+ */
+function sharedReadBuffer(): Uint8Array {
+  let b = readBuf;
+  if (b === null || b.byteLength === 0) {
+    b = readBuf = new Uint8Array(SCRATCH_SIZE);
+    markAsUntransferable(b.buffer);
+  }
+  return b;
+}
 /** read(2)s one connection may do per readiness before the others get a turn. */
 export const MAX_READS = 16;
 
@@ -143,8 +160,9 @@ export class ServeConn implements Parker, Deferred {
    * connection closed (or a write failed) it does nothing and returns false;
    * the failure reaches onError once the current handler returns.
    */
-  write(data: Uint8Array): boolean {
-    if (!(data instanceof Uint8Array)) throw new TypeError('netpoll: write takes a Uint8Array');
+  write(view: ArrayBufferView): boolean {
+    const data = asBytes(view);
+    if (!(data instanceof Uint8Array)) throw new TypeError('netpoll: write takes a Uint8Array, Buffer or other ArrayBufferView');
     const st = this.st;
     if ((st & (CLOSED | BROKEN)) !== 0) return false;
     if ((st & ENDING) !== 0) throw this.opError('write', new SyscallError('write', EPIPE));
@@ -158,7 +176,7 @@ export class ServeConn implements Parker, Deferred {
     if (stop === 0) return true;
     if (stop === EAGAIN) {
       this.out = [data.slice(off)];
-      this.waitWritable();
+      this.waitWritable(true);
     } else {
       this.broke('write', writeError(stop, 'write'));
     }
@@ -245,7 +263,7 @@ export class ServeConn implements Parker, Deferred {
 
   /** Reads until the socket is drained, the budget is spent or the handler stops it. */
   private pump(): void {
-    const buf = readBuf ??= new Uint8Array(SCRATCH_SIZE);
+    const buf = sharedReadBuffer();
     const ctx = this.ctx, h = ctx.h;
     for (let i = 0; i < MAX_READS; i++) {
       // Counted against the turn's slice: once it is spent the drain harvests no more (timers are waiting).
@@ -313,7 +331,8 @@ export class ServeConn implements Parker, Deferred {
 
   // ---- writing --------------------------------------------------------------
 
-  private waitWritable(): void {
+  /** inHandler: called from write(), inside a handler's call: a failure is reported once it returns. */
+  private waitWritable(inHandler = false): void {
     const pd = this.pd!;
     try {
       // send(2) just said EAGAIN: the writable edge every socket gets at registration is stale.
@@ -321,7 +340,10 @@ export class ServeConn implements Parker, Deferred {
       if (e !== null) throw e;
       pd.park('w', this);
     } catch (e) {
-      this.fail('write', e);
+      // An expired write deadline (or a closing pd) inside write(): onError
+      // and onClose must not run before write() returns.
+      if (inHandler) this.broke('write', e as Error);
+      else this.fail('write', e);
       return;
     }
     this.st |= WAIT_W;

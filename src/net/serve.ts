@@ -31,10 +31,12 @@ export interface ServeOptions {
   highWaterMark?: number | undefined;
 }
 
-/** Accept errors that pass (Go's http.Server backs off on them rather than failing). */
-const TEMPORARY = new Set(['EMFILE', 'ENFILE', 'ENOBUFS', 'ENOMEM', 'ECONNRESET', 'EPERM']);
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/**
+ * Accept errors retried besides the temporary ones (OpError.temporary: a
+ * deadline, EINTR, EMFILE, ENFILE, ECONNRESET/ECONNABORTED), which Go's
+ * http.Server backs off on ("if ne, ok := err.(net.Error); ok && ne.Temporary()").
+ */
+const ALSO_TEMPORARY: ReadonlySet<string> = new Set(['ENOBUFS', 'ENOMEM', 'EPERM']);
 
 /**
  * Serves every connection the listener accepts with `handler`. Resolves when
@@ -91,11 +93,13 @@ export async function serve(listener: Listener, handler: ServeHandler, opts: Ser
       } catch (e) {
         if (listener.closed || isClosedError(e)) return;
         listener.stats.acceptErrors++;
-        const code = (e as { code?: unknown }).code;
-        if (typeof code === 'string' && TEMPORARY.has(code)) {
-          backoff = backoff === 0 ? 5 : Math.min(backoff * 2, 1000);
-          debug('net: serve: accept: %s; retrying in %d ms', code, backoff);
-          await sleep(backoff);
+        // Backs off 5 ms doubling to 1 s, and tells listener.onAcceptError; a close ends the pause.
+        const delay = listener.acceptRetryDelay(e, backoff, ALSO_TEMPORARY);
+        if (delay >= 0) {
+          backoff = delay;
+          debug('net: serve: accept: %o; retrying in %d ms', e, delay);
+          await listener.pauseAccepting(delay);
+          if (listener.closed) return;
           continue;
         }
         stop();
