@@ -19,6 +19,10 @@ async function serve(conn: Conn): Promise<void> {
   }
 }
 
-const ln = await listen('tcp', process.argv[2] ?? '127.0.0.1:7007');
+// A full descriptor table (EMFILE) pauses the loop below, 5 ms doubling to
+// 1 s as Go's servers do, instead of ending it; this says so.
+const ln = await listen('tcp', process.argv[2] ?? '127.0.0.1:7007', {
+  onAcceptError: (e, retryInMs) => console.error(`${e.message}; retrying in ${retryInMs} ms`),
+});
 console.log(`listening on ${ln.addr}`);
 for await (const conn of ln) void serve(conn);
