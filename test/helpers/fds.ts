@@ -2,7 +2,7 @@
 import { readdirSync, readlinkSync } from 'node:fs';
 import { C } from '../../src/sys/constants.ts';
 import { nonblockingPipe, setCloseOnExec, setNonblock } from '../../src/sys/descriptors.ts';
-import { close, read, write } from '../../src/sys/libc.ts';
+import { close, fcntl, read, write } from '../../src/sys/libc.ts';
 import { socketpair } from '../../src/sys/socket.ts';
 import { check } from '../../src/sys/syscall-error.ts';
 
@@ -58,4 +58,20 @@ export function readAll(fd: number): string {
 
 export function closeAll(...fds: number[]): void {
   for (const fd of fds) close(fd);
+}
+
+/**
+ * A new connected socket pair whose first end has the number `fd`, which
+ * the caller has just closed (F_DUPFD, the same on Linux and the BSDs,
+ * gives the lowest free number from fd: fd itself).
+ */
+export function socketPairAt(fd: number): [number, number] {
+  const [x, y] = socketPair();
+  if (x === fd) return [x, y];
+  if (y === fd) return [y, x];
+  const m = check('fcntl', fcntl(x, 0, fd));
+  if (m !== fd) throw new Error(`socketPairAt: number ${fd} is not free (got ${m})`);
+  setCloseOnExec(m);
+  close(x);
+  return [m, y];
 }

@@ -6,25 +6,13 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Netpoll, type Parker } from '../../src/netpoll/index.ts';
-import { C } from '../../src/sys/constants.ts';
 import { setCloseOnExec } from '../../src/sys/descriptors.ts';
 import { close, fcntl } from '../../src/sys/libc.ts';
 import { backends } from '../net/helpers.ts';
-import { pipe, socketPair, writeStr } from '../helpers/fds.ts';
+import { pipe, socketPair, socketPairAt, writeStr } from '../helpers/fds.ts';
 
 const F_DUPFD = 0; // the same on Linux and the BSDs
 
-/** A new connected pair whose first end has the number `a` (just closed). */
-function pairAt(a: number): [number, number] {
-  const [x, y] = socketPair();
-  if (x === a) return [x, y];
-  if (y === a) return [y, x];
-  const m = fcntl(x, F_DUPFD, a);   // the lowest free number from a: a itself
-  assert.equal(m, a);
-  setCloseOnExec(m);
-  close(x);
-  return [m, y];
-}
 
 /** A parker that records what happened to it. */
 function recorder(): Parker & { events: string[] } {
@@ -56,7 +44,7 @@ for (const { backend, skip, make } of backends) {
           setCloseOnExec(dup);
           np.close(pdA);
           close(a);
-          const [moved, bPeer] = pairAt(a);
+          const [moved, bPeer] = socketPairAt(a);
           const pdB = np.open(moved);
           const p = recorder();
           assert.equal(pdB.park('r', p), false);

@@ -7,26 +7,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { C } from '../../src/sys/constants.ts';
 import { KeventBuffer } from '../../src/sys/kevent-layout.ts';
-import { setCloseOnExec } from '../../src/sys/descriptors.ts';
 import { close, fcntl, write } from '../../src/sys/libc.ts';
 import { socketpair } from '../../src/sys/socket.ts';
 import { ukqueue } from '../../src/sys/ukqueue/index.ts';
 import { IS_LINUX } from '../../src/sys/platform.ts';
+import { socketPairAt } from '../helpers/fds.ts';
 
 const { EVFILT_READ: READ, EV_ADD, EV_CLEAR } = C;
 const F_DUPFD = 0;
 
-/** A new connected pair whose first end has the number `a` (just closed). */
-function pairAt(a: number): [number, number] {
-  const [x, y] = sockets();
-  if (x === a) return [x, y];
-  if (y === a) return [y, x];
-  const m = fcntl(x, F_DUPFD, a);   // the lowest free number from a: a itself
-  assert.equal(m, a);
-  setCloseOnExec(m);
-  close(x);
-  return [m, y];
-}
 const NOW = new Uint8Array(16);
 
 function sockets(): [number, number] {
@@ -59,7 +48,7 @@ for (const [name, flags] of [['level-triggered', 0], ['EV_CLEAR', EV_CLEAR]] as 
       add(kq, a, flags, 1);
       const dup = fcntl(a, F_DUPFD, 0);
       close(a);
-      const [moved, bPeer] = pairAt(a);
+      const [moved, bPeer] = socketPairAt(a);
       add(kq, moved, flags, 2);
 
       send(aPeer, 'old');
