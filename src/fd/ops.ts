@@ -83,8 +83,13 @@ export abstract class Op<T> implements Parker, Deferred {
 
   /** Lock, prepare, try, park. */
   run(): Promise<T> {
-    const signal = this.signal;
-    if (signal !== undefined && signal.aborted) return this.rejectNow(signal.reason, false);
+    let signal = this.signal;
+    if (signal !== undefined) {
+      // Checked up front: a parked op listens on it, and a bad one must not fail later inside the drain.
+      if (signal === null) signal = this.signal = undefined;
+      else if (!(signal instanceof AbortSignal)) return this.rejectNow(new TypeError('netpoll: signal must be an AbortSignal'), false);
+      else if (signal.aborted) return this.rejectNow(signal.reason, false);
+    }
     const read = this.mode === 'r';
     const s = this.fd.mu.tryRWLock(read);
     if (s === LOCKED) return this.locked();

@@ -112,6 +112,13 @@ for (const { backend, skip, make } of backends) {
         assert.deepEqual([...await readN(server, 1)], [4]);
         const s2 = await ln.accept();   // the pending connection is still there
         await s2.close();
+        // Something that is not an AbortSignal is refused up front (a parked op would listen on it).
+        for (const bad of [{}, 'sig', 5]) {
+          await assert.rejects(server.read(new Int32Array(2), 0, 8, bad as unknown as AbortSignal), TypeError);
+          await assert.rejects(client.write(Uint8Array.of(1), 0, 1, bad as unknown as AbortSignal), TypeError);
+        }
+        await client.write(Uint8Array.of(5));
+        assert.deepEqual([...await readN(server, 1)], [5], 'the poller still works');
       } finally { await extra.close(); await closeAll(); np.shutdown(); }
     });
   });
