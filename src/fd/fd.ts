@@ -17,7 +17,7 @@ import { MAX_RW, release, sockname } from './io.ts';
 import {
   AcceptOp, asBytes, ConnectOp, inRange, RawOp, ReadOp, WaitOp, WriteOp, WritevOp, type Accepted,
 } from './op-kinds.ts';
-import { EOF_ON_ZERO, STREAM, USE_WRITE, type ErrorWrapper, type OpHost } from './ops.ts';
+import { EOF_ON_ZERO, SHORT_DRAINS, STREAM, USE_WRITE, type ErrorWrapper, type OpHost } from './ops.ts';
 import { MAX_CHUNK, SCRATCH_SIZE } from './scratch.ts';
 
 export { MAX_RW, rwChunk } from './io.ts';
@@ -36,6 +36,13 @@ export interface FDOptions {
   zeroReadIsEOF?: boolean;
   /** false: never register; the FD stays in blocking mode. Default true. */
   pollable?: boolean;
+  /**
+   * A stream socket: a read that returns less than it asked for took all
+   * there was, so the next read parks at once unless readiness came since
+   * (no EAGAIN read per message). Not for pipes, terminals or record
+   * sockets, where a short read proves nothing. Default false.
+   */
+  shortReadDrains?: boolean;
 }
 
 type Shut = 'r' | 'w' | 'rw';
@@ -73,7 +80,7 @@ export class FD implements OpHost {
     checkFd(sysfd, 'sysfd');
     this.fd = sysfd;
     this.ioFlags = (opts.isStream ?? true ? STREAM : 0) | (opts.zeroReadIsEOF ?? true ? EOF_ON_ZERO : 0)
-      | (C.MSG_NOSIGNAL === 0 ? USE_WRITE : 0);
+      | (C.MSG_NOSIGNAL === 0 ? USE_WRITE : 0) | (opts.shortReadDrains === true ? SHORT_DRAINS : 0);
     this.pd = null;
     this.np = null;
     if (opts.pollable === false) {

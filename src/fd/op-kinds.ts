@@ -11,7 +11,7 @@ import {
   acceptedSockaddr, acceptOnce, consume, EAGAIN, ENOTSOCK, hasPeer, MAX_RW, readOnce, rwChunk, stop, writeError,
   writeSome, writevOnce,
 } from './io.ts';
-import { EOF_ON_ZERO, Op, STREAM, USE_WRITE, type OpHost } from './ops.ts';
+import { DRAINED, EOF_ON_ZERO, Op, SHORT_DRAINS, STREAM, USE_WRITE, type OpHost } from './ops.ts';
 import { scratchBuffer, takeChunk } from './scratch.ts';
 
 const EINTR = -C.EINTR, EINPROGRESS = -C.EINPROGRESS, EALREADY = -C.EALREADY, EISCONN = -C.EISCONN;
@@ -81,6 +81,7 @@ export class ReadOp extends Op<number | Uint8Array | null> {
   private n = 0;
   protected readonly mode = 'r';
   protected override readonly wraps = 'read';
+  protected override readonly parksWhenDrained = true;
 
   set(buf: Uint8Array | null, offset: number, length: number, chunk: boolean, signal: AbortSignal | undefined): this {
     this.buf = buf;
@@ -106,7 +107,11 @@ export class ReadOp extends Op<number | Uint8Array | null> {
     else if (!inRange(buf, offset, this.length)) throw movedBuffer();
     else b = offset === 0 ? buf : new Uint8Array(buf.buffer, buf.byteOffset + offset, length);
     const n = readOnce(this.fd.sysfd, b, length);
-    if (n >= 0) { this.n = n; return true; }
+    if (n >= 0) {
+      this.n = n;
+      if (n > 0 && n < length && (this.fd.ioFlags & SHORT_DRAINS) !== 0) this.fd.ioFlags |= DRAINED;
+      return true;
+    }
     if (n === EAGAIN) return false;
     throw new SyscallError('read', -n);
   }

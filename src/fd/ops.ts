@@ -17,6 +17,12 @@ import { CLOSED, LOCKED, type FdMutex } from './fd-mutex.ts';
 
 // OpHost.ioFlags
 export const STREAM = 1, EOF_ON_ZERO = 2, USE_WRITE = 4;
+/**
+ * SHORT_DRAINS: a stream socket, where a read that returns less than it
+ * asked for has taken everything the kernel had (epoll(7)); DRAINED: the
+ * last read-side system call was such a read.
+ */
+export const SHORT_DRAINS = 8, DRAINED = 16;
 
 /** Turns an FD's errors into the caller's shape (Conn makes OpErrors) before a promise rejects. */
 export interface ErrorWrapper {
@@ -29,7 +35,7 @@ export interface OpHost {
   /** null for a descriptor outside the poller (blocking mode). */
   readonly pollDesc: PollDesc | null;
   readonly mu: FdMutex;
-  /** STREAM | EOF_ON_ZERO | USE_WRITE. */
+  /** STREAM | EOF_ON_ZERO | USE_WRITE | SHORT_DRAINS | DRAINED. */
   ioFlags: number;
   /** Accepts in a row since the last EAGAIN or deferral. */
   acceptRun: number;
@@ -61,6 +67,8 @@ export abstract class Op<T> implements Parker, Deferred {
 
   /** 'r' holds the read lock and waits for readability, 'w' the write side. */
   protected abstract readonly mode: 'r' | 'w';
+  /** A plain read: after a short read with nothing heard since, it parks without trying (see DRAINED). */
+  protected readonly parksWhenDrained: boolean = false;
   /** The owner's wrapper that applies to this op's errors (null: none). */
   protected readonly wraps: 'read' | 'write' | null = null;
 
@@ -111,11 +119,20 @@ export abstract class Op<T> implements Parker, Deferred {
       return p;
     }
     const pd = this.fd.pollDesc;
+    const fd = this.fd;
     try {
       if (pd !== null) {
+        // The last read came back short and nothing was heard since: the read would say EAGAIN.
+        const drained = this.parksWhenDrained && (fd.ioFlags & DRAINED) !== 0 && pd.readQuiet();
         const e = pd.prepare(this.mode);
         if (e !== null) return this.rejectNow(e, true);
+        if (drained) {
+          const p = this.promise();
+          this.park();
+          return p;
+        }
       }
+      if (this.mode === 'r') fd.ioFlags &= ~DRAINED; // a read's attempt sets it again when it comes back short
       if (this.attempt()) return this.resolveNow();
     } catch (e) {
       return this.rejectNow(e, true);
@@ -146,6 +163,7 @@ export abstract class Op<T> implements Parker, Deferred {
         const e = pd.prepare(this.mode);
         if (e !== null) throw e;
       }
+      if (this.mode === 'r') this.fd.ioFlags &= ~DRAINED;
       if (!this.attempt()) { this.park(); return; }
       const v = this.value();
       const resolve = this.settle();

@@ -80,7 +80,7 @@ export function maxListenerBacklog(): number {
 /** Hands a raw descriptor to an FD registered with the poller; closes it if that fails. */
 export function newFD(sysfd: number, netpoll: Netpoll): FD {
   try {
-    return new FD(sysfd, { netpoll, isStream: true, zeroReadIsEOF: true });
+    return new FD(sysfd, { netpoll, isStream: true, zeroReadIsEOF: true, shortReadDrains: true });
   } catch (e) {
     closeRaw(sysfd);
     throw e;

@@ -148,9 +148,9 @@ export class Netpoll implements PollDescHost {
   }
 
   /** netpollready for one harvested event; a stale token (closed, slot reused) reaches nobody. */
-  readonly deliver = (token: number, mode: Mode, eventErr: boolean): void => {
+  readonly deliver = (token: number, mode: Mode, eventErr: boolean, readEnd = true): void => {
     const pd = this.cache.lookup(token);
-    if (pd === undefined) counters.staleEvents++; else pd.ready(mode, eventErr);
+    if (pd === undefined) counters.staleEvents++; else pd.ready(mode, eventErr, readEnd);
   };
 
   private readonly onDriverError = (e: unknown): void => {

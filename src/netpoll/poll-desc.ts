@@ -36,7 +36,8 @@ export interface Parker {
 }
 
 // Bits of PollDesc.st. *_EXPIRED mirror rd/wd < 0 so the hot checks read one number.
-const R_READY = 1, W_READY = 2, CLOSING = 4, EVENT_ERR = 8, R_EXPIRED = 16, W_EXPIRED = 32, UNREF = 64;
+// R_END: an event said the read side may hold bytes a short read left (sticky).
+const R_READY = 1, W_READY = 2, CLOSING = 4, EVENT_ERR = 8, R_EXPIRED = 16, W_EXPIRED = 32, UNREF = 64, R_END = 128;
 const R_ERR = CLOSING | EVENT_ERR | R_EXPIRED, W_ERR = CLOSING | W_EXPIRED;
 
 /** Deadline timer entry; `read`/`write` say which deadlines a firing expires. */
@@ -213,10 +214,22 @@ export class PollDesc {
     if (err !== null) this.take(mode)!.pdFail(mode, err);
   }
 
-  /** netpollready, called by the driver for each event of this pd's generation. */
-  ready(mode: Mode, eventErr: boolean): void {
+  /**
+   * True when nothing was heard for reading since the last prepare('r'): no
+   * readiness, no error, and no event ever said the peer closed or urgent
+   * data waits. A stream socket whose last read came back short then holds
+   * nothing new (bytes that arrive later make a new edge), so the next read
+   * may park without asking the kernel: one system call less per message.
+   */
+  readQuiet(): boolean {
+    return (this.st & (R_READY | R_END | R_ERR)) === 0;
+  }
+
+  /** netpollready, called by the driver for each event of this pd's generation; readEnd: see ReadyCallback. */
+  ready(mode: Mode, eventErr: boolean, readEnd = true): void {
     // Go's setEventErr: set by a pure error event, cleared by any other.
     this.st = eventErr ? this.st | EVENT_ERR : this.st & ~EVENT_ERR;
+    if (readEnd) this.st |= R_END;
     if (mode !== 'w') this.unblockMode('r', true);
     if (mode !== 'r') this.unblockMode('w', true);
   }

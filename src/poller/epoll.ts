@@ -1,7 +1,7 @@
 // Go's runtime/netpoll_epoll.go: one epoll descriptor, an eventfd for
 // wake-ups (wakeup-eventfd.ts), edge-triggered registration for each fd's
 // whole life.
-import { C, EPOLLERR, EPOLLET, EPOLLHUP, EPOLLIN, EPOLLOUT, EPOLLRDHUP, EPOLL_CLOEXEC, EPOLL_CTL_ADD,
+import { C, EPOLLERR, EPOLLET, EPOLLHUP, EPOLLIN, EPOLLOUT, EPOLLPRI, EPOLLRDHUP, EPOLL_CLOEXEC, EPOLL_CTL_ADD,
   EPOLL_CTL_DEL } from '../sys/constants.ts';
 import { EpollEventBuffer } from '../sys/epoll-layout.ts';
 import { close as closeFd, epoll as epollCalls, type EpollCalls } from '../sys/libc.ts';
@@ -12,7 +12,9 @@ import { WakeSignal } from './wake-signal.ts';
 import { EventfdWakeup } from './wakeup-eventfd.ts';
 
 const BATCH = 128;
-const READ_EVENTS = EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR;
+const READ_EVENTS = EPOLLIN | EPOLLPRI | EPOLLRDHUP | EPOLLHUP | EPOLLERR;
+/** Events after which a short read may leave bytes behind (a FIN, an error, TCP's urgent mark). */
+const READ_END = EPOLLPRI | EPOLLRDHUP | EPOLLHUP | EPOLLERR;
 const WRITE_EVENTS = EPOLLOUT | EPOLLHUP | EPOLLERR;
 const TWO32 = 0x1_0000_0000;
 
@@ -66,13 +68,17 @@ export class EpollPoller implements Poller {
     return fd === this.fd || this.wakeup.owns(fd);
   }
 
-  /** netpollopen: EPOLLIN|EPOLLOUT|EPOLLRDHUP|EPOLLET, the token as epoll data. */
+  /**
+   * netpollopen: EPOLLIN|EPOLLOUT|EPOLLRDHUP|EPOLLET, the token as epoll
+   * data; and EPOLLPRI (Go does not ask for it), so an event tells when
+   * urgent data stops a read short of the bytes behind it.
+   */
   open(fd: number, token: number): void {
     checkOpen(this.isClosed, 'open');
     checkFd(fd);
     checkToken(token);
     if (this.isPollDescriptor(fd)) throw new RangeError(`netpoll: fd ${fd} is the poller's own descriptor`);
-    this.ctlEvent.set(0, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, Math.floor(token / TWO32), token % TWO32);
+    this.ctlEvent.set(0, EPOLLIN | EPOLLPRI | EPOLLOUT | EPOLLRDHUP | EPOLLET, Math.floor(token / TWO32), token % TWO32);
     check('epoll_ctl', this.sys.epollCtl(this.fd, EPOLL_CTL_ADD, fd, this.ctlEvent.bytes));
   }
 
@@ -126,7 +132,7 @@ export class EpollPoller implements Poller {
       }
       const r = (events & READ_EVENTS) !== 0, w = (events & WRITE_EVENTS) !== 0;
       if (!r && !w) continue;
-      onReady(ev.dataHigh(i) * TWO32 + ev.dataLow(i), r ? (w ? 'rw' : 'r') : 'w', events === EPOLLERR);
+      onReady(ev.dataHigh(i) * TWO32 + ev.dataLow(i), r ? (w ? 'rw' : 'r') : 'w', events === EPOLLERR, (events & READ_END) !== 0);
       delivered++;
     }
     return delivered;

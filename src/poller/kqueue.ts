@@ -153,7 +153,8 @@ export class KqueuePoller implements Poller {
       } else {
         continue;
       }
-      onReady(ev.udata(i), mode, flags === C.EV_ERROR);
+      // readEnd always: kqueue says nothing of urgent data, so a short read never counts as drained.
+      onReady(ev.udata(i), mode, flags === C.EV_ERROR, true);
       delivered++;
     }
     return delivered;

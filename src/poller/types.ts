@@ -6,8 +6,14 @@ export type Mode = 'r' | 'w' | 'rw';
 export type Backend = 'epoll' | 'kqueue';
 export type BackendChoice = Backend | 'auto';
 
-/** Called once per ready (descriptor, mode); eventErr is Go's pd.setEventErr bit. */
-export type ReadyCallback = (token: number, mode: Mode, eventErr: boolean) => void;
+/**
+ * Called once per ready (descriptor, mode); eventErr is Go's pd.setEventErr
+ * bit. readEnd: the event also says the peer closed its side, the
+ * descriptor failed or urgent data waits (EPOLLRDHUP, EPOLLHUP, EPOLLERR,
+ * EPOLLPRI; always true on kqueue): from then on a short read no longer
+ * tells that the read side is drained.
+ */
+export type ReadyCallback = (token: number, mode: Mode, eventErr: boolean, readEnd: boolean) => void;
 
 /**
  * What another thread needs to wake a poller: plain numbers and a
