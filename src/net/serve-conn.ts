@@ -277,11 +277,14 @@ export class ServeConn implements Parker, Deferred {
           return;
         }
         if (n === SCRATCH_SIZE) continue; // more may be waiting
-        // A short read drained the socket, unless a FIN came with the data: that
-        // makes no new edge, so the read(2) that tells 0 from EAGAIN must still
-        // happen. It waits until the rest of this drain is served: by then a busy
-        // request-response peer has often sent again, and the read finds data
-        // instead of EAGAIN; at low load it costs no extra loop turn.
+        // A short read drained the socket (epoll(7)): with nothing heard since,
+        // park without the read(2) that would say EAGAIN; bytes that come later
+        // make a new edge.
+        if (this.pd!.readQuiet()) { this.park(); return; }
+        // Unless a FIN or TCP's urgent mark came with the data: those make no
+        // new edge, so the read(2) that tells must still happen. It waits until
+        // the rest of this drain is served: by then a busy request-response
+        // peer has often sent again, and the read finds data instead of EAGAIN.
         if (confirming) { this.queue(); return; }
         this.st |= QUEUED;
         confirm.push(this);

@@ -8,6 +8,7 @@ import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { C } from '../../src/sys/constants.ts';
 import * as sock from '../../src/sys/socket.ts';
+import { dial, listen, serve } from '../../src/net/index.ts';
 import { backends, connectedPair } from './helpers.ts';
 
 async function readAll(conn: { readChunk(): Promise<Uint8Array | null> }): Promise<string> {
@@ -103,6 +104,37 @@ for (const b of backends) {
         }
       } finally {
         await p.closeAll();
+        np.shutdown();
+      }
+    });
+
+    test('serve(): urgent data and a FIN behind short reads still reach the handler', async () => {
+      const np = b.make();
+      const ln = await listen('tcp', '127.0.0.1:0', { netpoll: np });
+      let got = '';
+      let ended!: () => void;
+      const end = new Promise<void>((r) => { ended = r; });
+      let seen!: () => void;
+      const six = new Promise<void>((r) => { seen = r; });
+      const served = serve(ln, {
+        onData(_c, chunk) { got += Buffer.from(chunk).toString('latin1'); if (got.length >= 6) seen(); },
+        onEnd() { ended(); },
+      });
+      const client = await dial('tcp', String(ln.addr), { netpoll: np });
+      try {
+        await client.write(Buffer.from('abc'));
+        client.syscallConn().control((fd) => { sock.send(fd, Buffer.from('X'), 1, C.MSG_OOB); });
+        await client.write(Buffer.from('def'));
+        await six; // no FIN yet: only the urgent mark's event can tell the reader to read on
+        assert.equal(got, 'abcdef');
+        await client.write(Buffer.from('g'));
+        client.closeWrite();
+        await end;
+        assert.equal(got, 'abcdefg');
+      } finally {
+        await client.close();
+        await ln.close();
+        await served;
         np.shutdown();
       }
     });
