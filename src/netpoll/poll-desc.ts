@@ -8,6 +8,7 @@
 // An idle descriptor costs little: the state bits share one number, and the
 // deadline fields live in a side object made on the first setDeadline.
 import type { Mode } from '../poller/types.ts';
+import { SHORT_READS_INJECTED } from '../sys/faults.ts';
 import { EXPIRED, NO_DEADLINE, now, toMonotonic, type DeadlineInput } from './deadline.ts';
 import type { DeadlineTimer, DeadlineTimers } from './deadline-timers.ts';
 import { DeadlineExceededError, DoubleWaitError, NetClosingError, NotPollableError } from './errors.ts';
@@ -222,7 +223,8 @@ export class PollDesc {
    * may park without asking the kernel: one system call less per message.
    */
   readQuiet(): boolean {
-    return (this.st & (R_READY | R_END | R_ERR)) === 0;
+    // Injected short reads (NETPOLL_FAULTS short=) leave bytes behind with no new edge.
+    return (this.st & (R_READY | R_END | R_ERR)) === 0 && !SHORT_READS_INJECTED;
   }
 
   /** netpollready, called by the driver for each event of this pd's generation; readEnd: see ReadyCallback. */

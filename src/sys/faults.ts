@@ -57,6 +57,8 @@ const SPEC = process.env['NETPOLL_FAULTS'];
 /** True when this thread injects faults (NETPOLL_FAULTS was set when src/sys loaded). */
 export const FAULTS_ON = SPEC !== undefined && SPEC !== '';
 const rates: FaultRates | null = FAULTS_ON ? parseFaultSpec(SPEC!) : null;
+/** Reads on sockets may be cut short here: a short read then proves nothing about what is left. */
+export const SHORT_READS_INJECTED = rates !== null && rates.short > 0;
 
 const counts: Record<FaultKind, number> = { eintr: 0, closeintr: 0, eagain: 0, shortRead: 0, shortWrite: 0, reset: 0, emfile: 0 };
 /** Faults injected so far in this thread, by kind (all 0 when off). */
