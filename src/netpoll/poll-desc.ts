@@ -70,8 +70,9 @@ export class PollDesc {
   readonly fdseq: number;
   private readonly host: PollDescHost;
   private st = 0;
-  private rw: Parker | null = null;
-  private ww: Parker | null = null;
+  /** Go's rg/wg when they hold a parked task; their pdReady state is the R_READY/W_READY bit of st. */
+  private rg: Parker | null = null;
+  private wg: Parker | null = null;
   private dl: Deadlines | null = null;
 
   constructor(host: PollDescHost, fd: number, slot: number, fdseq: number) {
@@ -139,8 +140,8 @@ export class PollDesc {
     if ((this.st & (read ? R_ERR : W_ERR)) !== 0) throw this.checkErr(mode)!;
     const ready = read ? R_READY : W_READY;
     if ((this.st & ready) !== 0) { this.st &= ~ready; return true; }
-    if ((read ? this.rw : this.ww) !== null) throw new DoubleWaitError(mode);
-    if (read) { this.rw = p; counters.readsParked++; } else { this.ww = p; counters.writesParked++; }
+    if ((read ? this.rg : this.wg) !== null) throw new DoubleWaitError(mode);
+    if (read) { this.rg = p; counters.readsParked++; } else { this.wg = p; counters.writesParked++; }
     if ((this.st & UNREF) === 0) this.host.addWaiters(1);
     return false;
   }
@@ -153,7 +154,7 @@ export class PollDesc {
   setRef(on: boolean): void {
     if (((this.st & UNREF) === 0) === on) return;
     this.st ^= UNREF;
-    const parked = (this.rw !== null ? 1 : 0) + (this.ww !== null ? 1 : 0);
+    const parked = (this.rg !== null ? 1 : 0) + (this.wg !== null ? 1 : 0);
     for (let i = 0; i < parked; i++) this.host.addWaiters(on ? 1 : -1);
   }
 
@@ -161,7 +162,7 @@ export class PollDesc {
 
   /** Takes p back (an abort): true when it was the one parked on mode. */
   unpark(mode: 'r' | 'w', p: Parker): boolean {
-    if ((mode === 'r' ? this.rw : this.ww) !== p) return false;
+    if ((mode === 'r' ? this.rg : this.wg) !== p) return false;
     this.take(mode);
     return true;
   }
@@ -190,9 +191,9 @@ export class PollDesc {
 
   /** Clears mode's slot (netpollWaiters - 1) and returns what was parked there. */
   private take(mode: 'r' | 'w'): Parker | null {
-    const p = mode === 'r' ? this.rw : this.ww;
+    const p = mode === 'r' ? this.rg : this.wg;
     if (p !== null) {
-      if (mode === 'r') { this.rw = null; counters.readsParked--; } else { this.ww = null; counters.writesParked--; }
+      if (mode === 'r') { this.rg = null; counters.readsParked--; } else { this.wg = null; counters.writesParked--; }
       if ((this.st & UNREF) === 0) this.host.addWaiters(-1);
     }
     return p;
@@ -210,7 +211,7 @@ export class PollDesc {
       else this.st |= mode === 'r' ? R_READY : W_READY;
       return;
     }
-    if ((mode === 'r' ? this.rw : this.ww) === null) return;
+    if ((mode === 'r' ? this.rg : this.wg) === null) return;
     const err = this.checkErr(mode);
     if (err !== null) this.take(mode)!.pdFail(mode, err);
   }
@@ -332,7 +333,7 @@ export class PollDesc {
   get state(): { rg: 'nil' | 'ready' | 'wait'; wg: 'nil' | 'ready' | 'wait'; closing: boolean; eventErr: boolean; rd: number; wd: number } {
     const g = (ready: number, p: Parker | null) => (p ? 'wait' : (this.st & ready) !== 0 ? 'ready' : 'nil') as 'nil' | 'ready' | 'wait';
     return {
-      rg: g(R_READY, this.rw), wg: g(W_READY, this.ww),
+      rg: g(R_READY, this.rg), wg: g(W_READY, this.wg),
       closing: (this.st & CLOSING) !== 0, eventErr: (this.st & EVENT_ERR) !== 0,
       rd: this.dl?.rd ?? NO_DEADLINE, wd: this.dl?.wd ?? NO_DEADLINE,
     };

@@ -1,5 +1,5 @@
 // struct epoll_event: packed (12 bytes) on x86_64, naturally aligned (16) on
-// arm64 (semantics document §5.2).
+// arm64 (the kernel's __EPOLL_PACKED on x86_64 only).
 import { ARCH, type Arch } from './platform.ts';
 
 export interface EpollLayout { readonly size: number; readonly events: number; readonly data: number; }

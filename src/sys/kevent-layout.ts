@@ -1,4 +1,4 @@
-// struct kevent as each OS's libc lays it out (semantics document §5.1).
+// struct kevent as each OS's libc lays it out (sys/event.h of each system).
 // The user-space kqueue on Linux uses FreeBSD's 32-byte layout.
 import { ARCH, OS_NAME, type Arch, type OS } from './platform.ts';
 

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { dial } from '../../src/net/index.ts';
-import { startExample } from './helpers.ts';
+import { startExample } from '../helpers/examples.ts';
 
 test('fd-handoff example: each accepted TCP connection is served by the worker process it was passed to', async () => {
   const { child, address, stop } = await startExample('fd-handoff.ts');

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { dialPacket } from '../../src/net/index.ts';
-import { startExample } from './helpers.ts';
+import { startExample } from '../helpers/examples.ts';
 
 test('udp-echo example echoes every datagram, empty ones included, to its sender', async () => {
   const { address, stop } = await startExample('udp-echo.ts');

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { BUSY, CLOSED, FdMutex, FdMutexError, LOCKED, MUTEX_MAX } from '../../src/fd/fd-mutex.ts';
 
 describe('fdMutex', () => {
-  test('#50 reads exclude reads, writes exclude writes, a read and a write overlap', () => {
+  test('reads exclude reads, writes exclude writes, a read and a write overlap', () => {
     const mu = new FdMutex();
     assert.equal(mu.tryRWLock(true), LOCKED);
     assert.equal(mu.tryRWLock(true), BUSY);
@@ -15,7 +15,7 @@ describe('fdMutex', () => {
     assert.equal(mu.refCount, 0);
   });
 
-  test('#50 queued readers get the lock in order, one at a time', async () => {
+  test('queued readers get the lock in order, one at a time', async () => {
     const mu = new FdMutex();
     assert.equal(mu.tryRWLock(true), LOCKED);
     const order: number[] = [];
@@ -33,14 +33,14 @@ describe('fdMutex', () => {
     assert.equal(mu.refCount, 0);
   });
 
-  test('#50 2^20 references panic "too many concurrent operations"', () => {
+  test('2^20 references panic "too many concurrent operations"', () => {
     const mu = new FdMutex();
     for (let i = 0; i < MUTEX_MAX; i++) assert.ok(mu.incref());
     assert.throws(() => mu.incref(), (e: unknown) => e instanceof FdMutexError && /too many concurrent operations on a single file or socket \(max 1048575\)/.test(e.message));
     assert.throws(() => mu.tryRWLock(true), /too many concurrent operations/);
   });
 
-  test('#50 an unlock without a lock panics "inconsistent poll.fdMutex"', () => {
+  test('an unlock without a lock panics "inconsistent poll.fdMutex"', () => {
     const mu = new FdMutex();
     assert.throws(() => mu.rwunlock(true), /inconsistent poll\.fdMutex/);
     assert.throws(() => mu.rwunlock(false), /inconsistent poll\.fdMutex/);
@@ -49,7 +49,7 @@ describe('fdMutex', () => {
     assert.throws(() => mu.rwunlock(false), /inconsistent poll\.fdMutex/);
   });
 
-  test('#34 increfAndClose releases every queued waiter as closed; later locks fail', async () => {
+  test('increfAndClose releases every queued waiter as closed; later locks fail', async () => {
     const mu = new FdMutex();
     assert.equal(mu.tryRWLock(true), LOCKED);
     assert.equal(mu.tryRWLock(false), LOCKED);
@@ -67,7 +67,7 @@ describe('fdMutex', () => {
     assert.equal(mu.rwunlock(false), true);
   });
 
-  test('#50 an aborted queued lock leaves the queue', async () => {
+  test('an aborted queued lock leaves the queue', async () => {
     const mu = new FdMutex();
     mu.tryRWLock(true);
     const ac = new AbortController();

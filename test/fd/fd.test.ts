@@ -7,10 +7,10 @@ import { C } from '../../src/sys/constants.ts';
 import { nonblockingPipe } from '../../src/sys/descriptors.ts';
 import { write as sysWrite } from '../../src/sys/libc.ts';
 import { SyscallError } from '../../src/sys/syscall-error.ts';
-import {
-  backends, closedPort, closeRaw, codeOf, fdIsOpen, isNonblockCloexec, loopback4, openFdCount, portOf,
-  settleWithin, sleep, socketPair, tcpListener, tcpSocket,
-} from './helpers.ts';
+import { codeOf, settledWithin, sleep } from '../helpers/async.ts';
+import { backends } from '../helpers/backends.ts';
+import { closeRaw, fdIsOpen, isNonblockCloexec, openFdCount, socketPair } from '../helpers/fds.ts';
+import { closedPort, loopback4, portOf, tcpListener, tcpSocket } from '../helpers/sockets.ts';
 
 const isClosedErr = (e: unknown): boolean => e instanceof NetClosingError && codeOf(e) === 'ERR_NETPOLL_CLOSED';
 const isTimeout = (e: unknown): boolean => e instanceof DeadlineExceededError && codeOf(e) === 'ETIMEDOUT';
@@ -46,7 +46,7 @@ for (const backend of backends) {
       const [a, b] = pair();
       const buf = new Uint8Array(16);
       const p = b.read(buf);
-      assert.equal(await settleWithin(p, 20), 'pending');
+      assert.equal(await settledWithin(p, 20), 'pending');
       assert.equal(await a.write(new TextEncoder().encode('hello')), 5);
       assert.equal(await p, 5);
       assert.equal(new TextDecoder().decode(buf.subarray(0, 5)), 'hello');
@@ -65,7 +65,7 @@ for (const backend of backends) {
       await assert.rejects(a.write(new Uint8Array(4), 0, 5), RangeError);
     });
 
-    test('#31 close wakes a parked read, write and accept with the closed error', async () => {
+    test('close wakes a parked read, write and accept with the closed error', async () => {
       const [a] = pair();
       const [c] = pair();
       fill(c);
@@ -73,7 +73,7 @@ for (const backend of backends) {
       const r = a.read(new Uint8Array(8));
       const w = c.write(new Uint8Array(1 << 16));
       const acc = ln.accept();
-      assert.equal(await settleWithin(Promise.race([r, w, acc]), 20), 'pending');
+      assert.equal(await settledWithin(Promise.race([r, w, acc]), 20), 'pending');
       await Promise.all([a.close(), c.close(), ln.close()]);
       for (const p of [r, w, acc]) {
         await assert.rejects(p, (e: unknown) => isClosedErr(e) && !(e as { timeout: boolean }).timeout
@@ -81,7 +81,7 @@ for (const backend of backends) {
       }
     });
 
-    test('#32 close resolves after in-flight operations let go; close(2) once, after disarm', async () => {
+    test('close resolves after in-flight operations let go; close(2) once, after disarm', async () => {
       const [a, b] = pair();
       const sysfd = a.sysfd;
       const before = np.size;
@@ -106,7 +106,7 @@ for (const backend of backends) {
       void b;
     });
 
-    test('#33 a second close and every operation after close fail at once with the closed error', async () => {
+    test('a second close and every operation after close fail at once with the closed error', async () => {
       const [a] = pair();
       const ln = fd(tcpListener().fd);
       await a.close();
@@ -126,19 +126,19 @@ for (const backend of backends) {
       assert.throws(() => a.getsockoptInt(C.SOL_SOCKET, C.SO_TYPE), NetClosingError);
     });
 
-    test('#34 a read queued behind a parked read is released with the closed error by close', async () => {
+    test('a read queued behind a parked read is released with the closed error by close', async () => {
       const [a] = pair();
       const r1 = a.read(new Uint8Array(8));
       const r2 = a.read(new Uint8Array(8));
       const w1 = a.write(new Uint8Array(1)); // a write runs beside the parked read
       assert.equal(await w1, 1);
-      assert.equal(await settleWithin(Promise.race([r1, r2]), 20), 'pending');
+      assert.equal(await settledWithin(Promise.race([r1, r2]), 20), 'pending');
       await a.close();
       await assert.rejects(r1, NetClosingError);
       await assert.rejects(r2, NetClosingError);
     });
 
-    test('#50 a second read waits for the first; both complete in order', async () => {
+    test('a second read waits for the first; both complete in order', async () => {
       const [a, b] = pair();
       const b1 = new Uint8Array(3), b2 = new Uint8Array(3);
       const order: number[] = [];
@@ -152,7 +152,7 @@ for (const backend of backends) {
       assert.deepEqual([...b1, ...b2], [1, 2, 3, 4, 5, 6]);
     });
 
-    test('#35 close of a blocking-mode FD does not wait for operations in flight', async () => {
+    test('close of a blocking-mode FD does not wait for operations in flight', async () => {
       const [s0, s1] = socketPair();
       const f = fd(s0, { pollable: false });
       assert.equal(f.isBlocking, true);
@@ -168,7 +168,7 @@ for (const backend of backends) {
       closeRaw(s1);
     });
 
-    test('#51 closing a pipe end while its writer (or reader) is parked gives the closed error, never success', async () => {
+    test('closing a pipe end while its writer (or reader) is parked gives the closed error, never success', async () => {
       const [r0, w0] = nonblockingPipe();
       const rd = fd(r0), wr = fd(w0);
       fill(wr);
@@ -185,7 +185,7 @@ for (const backend of backends) {
       void rd;
     });
 
-    test('#37 a zero-length read returns 0 without a syscall, even past its deadline; after close, the closed error', async () => {
+    test('a zero-length read returns 0 without a syscall, even past its deadline; after close, the closed error', async () => {
       const [a] = pair();
       a.setReadDeadline(Date.now() - 1000);
       assert.equal(await a.read(new Uint8Array(4), 0, 0), 0);
@@ -195,7 +195,7 @@ for (const backend of backends) {
       await assert.rejects(a.read(new Uint8Array(0)), NetClosingError);
     });
 
-    test('#38 stream EOF is null; a datagram 0-byte payload is 0; a small buffer truncates', async () => {
+    test('stream EOF is null; a datagram 0-byte payload is 0; a small buffer truncates', async () => {
       const [a, b] = pair();
       await b.write(new Uint8Array([9]));
       await b.close();
@@ -212,7 +212,7 @@ for (const backend of backends) {
       assert.deepEqual([...small], [1, 2]);
     });
 
-    test('#39 peer close wakes a parked read with EOF', async () => {
+    test('peer close wakes a parked read with EOF', async () => {
       const [a, b] = pair();
       const r = a.read(new Uint8Array(4));
       await sleep(5);
@@ -220,7 +220,7 @@ for (const backend of backends) {
       assert.equal(await r, null);
     });
 
-    test('#40 shutdown: peer reads EOF after shutdown(w); a local write then fails (EPIPE, no SIGPIPE)', async () => {
+    test('shutdown: peer reads EOF after shutdown(w); a local write then fails (EPIPE, no SIGPIPE)', async () => {
       const [a, b] = pair();
       a.shutdown('w');
       assert.equal(await b.read(new Uint8Array(4)), null);
@@ -228,7 +228,7 @@ for (const backend of backends) {
       assert.throws(() => a.shutdown('x' as 'r'), RangeError);
     });
 
-    test('#41 write loops across EAGAIN until every byte is written', async () => {
+    test('write loops across EAGAIN until every byte is written', async () => {
       const [a, b] = pair();
       const size = 4 << 20;
       const src = new Uint8Array(size);
@@ -245,7 +245,7 @@ for (const backend of backends) {
       assert.deepEqual(Buffer.compare(dst, src), 0);
     });
 
-    test('#41 writev writes every buffer, partial rounds included', async () => {
+    test('writev writes every buffer, partial rounds included', async () => {
       const [a, b] = pair();
       const parts = [new Uint8Array(0), new Uint8Array(300_000).fill(1), new Uint8Array([2, 3]), new Uint8Array(2_000_000).fill(4)];
       const total = parts.reduce((s, p) => s + p.length, 0);
@@ -258,7 +258,7 @@ for (const backend of backends) {
       assert.equal(await a.writev([]), 0);
     });
 
-    test('#43 stream I/O issues at most 1 GiB per syscall', () => {
+    test('stream I/O issues at most 1 GiB per syscall', () => {
       assert.equal(MAX_RW, 1 << 30);
       assert.equal(rwChunk(5, true), 5);
       assert.equal(rwChunk((1 << 30) + 1, true), 1 << 30);
@@ -266,13 +266,13 @@ for (const backend of backends) {
       assert.equal(rwChunk((1 << 30) + 1, false), (1 << 30) + 1);
     });
 
-    test('#16 zero deadline: a read with no data blocks', async () => {
+    test('zero deadline: a read with no data blocks', async () => {
       const [a] = pair();
       a.setReadDeadline(null);
-      assert.equal(await settleWithin(a.read(new Uint8Array(4)), 100), 'pending');
+      assert.equal(await settledWithin(a.read(new Uint8Array(4)), 100), 'pending');
     });
 
-    test('#17 a past deadline fails read, write and accept at once, twice, even with data pending', async () => {
+    test('a past deadline fails read, write and accept at once, twice, even with data pending', async () => {
       const [a, b] = pair();
       await b.write(new Uint8Array([1]));
       const ln = fd(tcpListener().fd);
@@ -288,7 +288,7 @@ for (const backend of backends) {
       }
     });
 
-    test('#18 a +50 ms deadline: reads succeed until it expires, then time out with nothing read, and keep failing', async () => {
+    test('a +50 ms deadline: reads succeed until it expires, then time out with nothing read, and keep failing', async () => {
       const [a, b] = pair();
       a.setReadDeadline(Date.now() + 50);
       await b.write(new Uint8Array([1, 2]));
@@ -305,7 +305,7 @@ for (const backend of backends) {
       await assert.rejects(c.write(new Uint8Array(1)), isTimeout);
     });
 
-    test('#20 a past read deadline set while a read is parked wakes it with a timeout', async () => {
+    test('a past read deadline set while a read is parked wakes it with a timeout', async () => {
       const [a] = pair();
       const r = a.read(new Uint8Array(4));
       await sleep(5);
@@ -313,29 +313,29 @@ for (const backend of backends) {
       await assert.rejects(r, isTimeout);
     });
 
-    test('#21 a past deadline then a zero deadline: the next read blocks again', async () => {
+    test('a past deadline then a zero deadline: the next read blocks again', async () => {
       const [a] = pair();
       a.setDeadline(Date.now() - 1);
       await assert.rejects(a.read(new Uint8Array(4)), isTimeout);
       a.setDeadline(null);
-      assert.equal(await settleWithin(a.read(new Uint8Array(4)), 100), 'pending');
+      assert.equal(await settledWithin(a.read(new Uint8Array(4)), 100), 'pending');
     });
 
-    test('#22 a past SetDeadline then SetReadDeadline(zero): reads block, writes fail; and the other way round', async () => {
+    test('a past SetDeadline then SetReadDeadline(zero): reads block, writes fail; and the other way round', async () => {
       const [a] = pair();
       a.setDeadline(Date.now() - 1);
       a.setReadDeadline(null);
       await assert.rejects(a.write(new Uint8Array(1)), isTimeout);
-      assert.equal(await settleWithin(a.read(new Uint8Array(4)), 50), 'pending');
+      assert.equal(await settledWithin(a.read(new Uint8Array(4)), 50), 'pending');
       const [c] = pair();
       fill(c);
       c.setDeadline(Date.now() - 1);
       c.setWriteDeadline(null);
       await assert.rejects(c.read(new Uint8Array(1)), isTimeout);
-      assert.equal(await settleWithin(c.write(new Uint8Array(1 << 16)), 50), 'pending');
+      assert.equal(await settledWithin(c.write(new Uint8Array(1 << 16)), 50), 'pending');
     });
 
-    test('#23 moving a deadline later while a read is parked keeps it parked until the new instant', async () => {
+    test('moving a deadline later while a read is parked keeps it parked until the new instant', async () => {
       const [a] = pair();
       a.setReadDeadline(Date.now() + 30);
       const t0 = performance.now();
@@ -346,7 +346,7 @@ for (const backend of backends) {
       assert.ok(performance.now() - t0 >= 120, `expired after ${performance.now() - t0} ms`);
     });
 
-    test('#25 a write timeout may report n > 0 bytes with the timeout', async () => {
+    test('a write timeout may report n > 0 bytes with the timeout', async () => {
       const [a] = pair();
       a.setWriteDeadline(Date.now() + 30);
       const err = await a.write(new Uint8Array(16 << 20)).then(() => null, (e: unknown) => e);
@@ -355,7 +355,7 @@ for (const backend of backends) {
       assert.ok(n > 0 && n < 16 << 20, `bytesWritten ${n}`);
     });
 
-    test('#30 deadlines on a blocking-mode FD are refused (ErrNoDeadline)', async () => {
+    test('deadlines on a blocking-mode FD are refused (ErrNoDeadline)', async () => {
       const [s0, s1] = socketPair();
       const f = fd(s0, { pollable: false });
       assert.throws(() => f.setReadDeadline(Date.now() + 10), (e: unknown) => e instanceof NoDeadlineError);
@@ -363,7 +363,7 @@ for (const backend of backends) {
       closeRaw(s1);
     });
 
-    test('#44 accept takes connections non-blocking and close-on-exec; #45 an accept deadline times out', async () => {
+    test('accept takes connections non-blocking and close-on-exec; an accept deadline times out', async () => {
       const { fd: lfd, port } = tcpListener();
       const ln = fd(lfd);
       ln.setReadDeadline(Date.now() + 30);
@@ -384,7 +384,7 @@ for (const backend of backends) {
       assert.equal(one[0], 42);
     });
 
-    test('#46 connect: EINPROGRESS, wait writable, SO_ERROR, getpeername', async () => {
+    test('connect: EINPROGRESS, wait writable, SO_ERROR, getpeername', async () => {
       const { fd: lfd, port } = tcpListener();
       fd(lfd);
       const c = fd(tcpSocket());
@@ -396,13 +396,13 @@ for (const backend of backends) {
       assert.notEqual(c.getsockoptInt(C.IPPROTO_TCP, C.TCP_NODELAY), 0);
     });
 
-    test('#47 connect to a closed port is ECONNREFUSED from "connect"', async () => {
+    test('connect to a closed port is ECONNREFUSED from "connect"', async () => {
       const c = fd(tcpSocket());
       await assert.rejects(c.connect(loopback4(closedPort()), 16),
         (e: unknown) => e instanceof SyscallError && e.code === 'ECONNREFUSED' && e.syscall === 'connect');
     });
 
-    test('#48 an aborted connect rejects with the reason; the FD still closes', async () => {
+    test('an aborted connect rejects with the reason; the FD still closes', async () => {
       const { fd: lfd, port } = tcpListener(1);
       fd(lfd);
       // Fill the backlog so a further connect stays in SYN_SENT.
@@ -410,16 +410,16 @@ for (const backend of backends) {
       for (let i = 0; i < 8; i++) {
         const f = fd(tcpSocket());
         fillers.push(f);
-        await settleWithin(f.connect(loopback4(port), 16), 30);
+        await settledWithin(f.connect(loopback4(port), 16), 30);
       }
       const c = fd(tcpSocket());
       const ac = new AbortController();
       const p = c.connect(loopback4(port), 16, ac.signal);
       const reason = new Error('cancelled');
       setTimeout(() => ac.abort(reason), 20);
-      const r = await settleWithin(p, 2000);
+      const r = await settledWithin(p, 2000);
       // Either the abort landed while connecting, or the kernel completed it first.
-      if (r !== 'pending' && 'err' in r) assert.equal(r.err, reason);
+      if (r !== 'pending' && 'error' in r) assert.equal(r.error, reason);
       await c.close();
       assert.equal(c.sysfd, -1);
     });
@@ -442,7 +442,7 @@ for (const backend of backends) {
     test('readChunk waits holding no buffer, then hands over a chunk of its own; null at EOF', async () => {
       const [a, b] = pair();
       const p = b.readChunk();
-      assert.equal(await settleWithin(p, 20), 'pending');
+      assert.equal(await settledWithin(p, 20), 'pending');
       await a.write(new TextEncoder().encode('hello'));
       const c = await p;
       assert.ok(c instanceof Uint8Array);
@@ -550,7 +550,7 @@ for (const backend of backends) {
       assert.ok(process.memoryUsage().arrayBuffers - before < 4 << 20, 'at most MAX_CHUNK (1 MiB) of scratch');
     });
 
-    test('#13 a parked read woken by a pure error event still retries read(2); the next operation fails', async () => {
+    test('a parked read woken by a pure error event still retries read(2); the next operation fails', async () => {
       const [a, b] = pair();
       const r = a.read(new Uint8Array(16));
       await sleep(5);
@@ -571,7 +571,7 @@ for (const backend of backends) {
       const [a, b] = pair();
       await a.waitWrite();
       const w = a.waitRead();
-      assert.equal(await settleWithin(w, 20), 'pending');
+      assert.equal(await settledWithin(w, 20), 'pending');
       await b.write(new Uint8Array([1, 2]));
       await w;
       // Data already there: resolves without a new edge.
@@ -639,7 +639,7 @@ for (const backend of backends) {
       assert.equal(clients.length, N);
     });
 
-    test('#32 descriptors are released exactly once (counted in /proc/self/fd)', async () => {
+    test('descriptors are released exactly once (counted in /proc/self/fd)', async () => {
       const before = openFdCount();
       const made: FD[] = [];
       for (let i = 0; i < 50; i++) made.push(...pair());
@@ -655,7 +655,7 @@ for (const backend of backends) {
   });
 }
 
-test('backends table ran', () => {
+test('the backend table has at least the native backend', () => {
   assert.ok(backends.length >= 1);
   assert.ok(backends.includes('epoll') || process.platform !== 'linux');
 });

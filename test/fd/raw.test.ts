@@ -6,7 +6,9 @@ import { FD } from '../../src/fd/index.ts';
 import { DeadlineExceededError, NetClosingError, Netpoll, NotPollableError } from '../../src/netpoll/index.ts';
 import { C } from '../../src/sys/constants.ts';
 import { fcntl, read as sysRead, write as sysWrite } from '../../src/sys/libc.ts';
-import { backends, fdIsOpen, settleWithin, socketPair } from './helpers.ts';
+import { settledWithin } from '../helpers/async.ts';
+import { backends } from '../helpers/backends.ts';
+import { fdIsOpen, socketPair } from '../helpers/fds.ts';
 
 const EAGAIN = -C.EAGAIN;
 
@@ -42,7 +44,7 @@ for (const backend of backends) {
         n = sysRead(sysfd, buf, buf.length);
         return n !== EAGAIN;
       });
-      assert.equal(await settleWithin(p, 20), 'pending');
+      assert.equal(await settledWithin(p, 20), 'pending');
       assert.equal(seen.length, 1, 'fn is not called again before readiness');
       assert.equal(sysWrite(a.sysfd, new Uint8Array([7, 8, 9]), 3), 3);
       await p;
@@ -64,7 +66,7 @@ for (const backend of backends) {
       fill(a);
       let calls = 0;
       const p = a.rawWrite((sysfd) => { calls++; return sysWrite(sysfd, new Uint8Array([42]), 1) === 1; });
-      assert.equal(await settleWithin(p, 20), 'pending');
+      assert.equal(await settledWithin(p, 20), 'pending');
       // Drain the peer: the writer becomes writable and fn runs again.
       const sink = new Uint8Array(1 << 16);
       while (sysRead(b.sysfd, sink, sink.length) > 0);
@@ -89,7 +91,7 @@ for (const backend of backends) {
       const [, b] = pair();
       let calls = 0;
       const p = b.rawRead(() => { calls++; return false; });
-      assert.equal(await settleWithin(p, 20), 'pending');
+      assert.equal(await settledWithin(p, 20), 'pending');
       await b.close();
       await assert.rejects(p, NetClosingError);
       assert.equal(calls, 1);
@@ -101,7 +103,7 @@ for (const backend of backends) {
       const [, b] = pair();
       const ac = new AbortController();
       const p = b.rawRead(() => false, ac.signal);
-      assert.equal(await settleWithin(p, 20), 'pending');
+      assert.equal(await settledWithin(p, 20), 'pending');
       const reason = new Error('stop');
       ac.abort(reason);
       await assert.rejects(p, (e) => e === reason);

@@ -1,17 +1,17 @@
-// Real descriptors for tests: pipes, socketpairs, and the process's fd count.
+// Real descriptors for tests: pipes, socketpairs, and what the process has open.
 import { readdirSync, readlinkSync } from 'node:fs';
 import { C } from '../../src/sys/constants.ts';
-import { nonblockingPipe, setCloseOnExec, setNonblock } from '../../src/sys/descriptors.ts';
+import { nonblockingPipe, setCloseOnExec } from '../../src/sys/descriptors.ts';
 import { close, fcntl, read, write } from '../../src/sys/libc.ts';
 import { socketpair } from '../../src/sys/socket.ts';
 import { check } from '../../src/sys/syscall-error.ts';
 
-export { nonblockingPipe as pipe };
+export { nonblockingPipe as pipe, close as closeRaw };
 
-export function socketPair(): [number, number] {
+/** A connected AF_UNIX pair, non-blocking and close-on-exec. */
+export function socketPair(type = C.SOCK_STREAM): [number, number] {
   const sv = new Int32Array(2);
-  check('socketpair', socketpair(C.AF_UNIX, C.SOCK_STREAM, 0, sv));
-  for (const fd of sv) { setNonblock(fd); setCloseOnExec(fd); }
+  check('socketpair', socketpair(C.AF_UNIX, type, 0, sv));
   return [sv[0]!, sv[1]!];
 }
 
@@ -39,6 +39,15 @@ export function fdsOpenedSince(before: Set<number>): string[] {
     if (!target.startsWith('/')) out.push(`${fd} ${target}`);
   }
   return out;
+}
+
+export function fdIsOpen(fd: number): boolean {
+  return fcntl(fd, C.F_GETFD, 0) >= 0;
+}
+
+export function isNonblockCloexec(fd: number): boolean {
+  const fl = fcntl(fd, C.F_GETFL, 0), fdfl = fcntl(fd, C.F_GETFD, 0);
+  return fl >= 0 && (fl & C.O_NONBLOCK) !== 0 && fdfl >= 0 && (fdfl & C.FD_CLOEXEC) !== 0;
 }
 
 export function writeStr(fd: number, s: string): number {

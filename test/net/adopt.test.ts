@@ -10,8 +10,10 @@ import { C } from '../../src/sys/constants.ts';
 import { nonblockingPipe } from '../../src/sys/descriptors.ts';
 import { close as closeRaw, fcntl } from '../../src/sys/libc.ts';
 import * as sock from '../../src/sys/socket.ts';
+import { settledWithin } from '../helpers/async.ts';
+import { backendCases } from '../helpers/backends.ts';
 import { fdsOpenedSince, openFds, socketPair } from '../helpers/fds.ts';
-import { backends, connectedPair, settledWithin } from './helpers.ts';
+import { connectedPair } from '../helpers/net.ts';
 
 // recvmsg(2) bound here, as a user of syscallConn would bind it: no addon.
 const libc = koffi.load(null as unknown as string);
@@ -28,7 +30,7 @@ function recvmsg(fd: number, buf: Uint8Array, flags: number): { n: number; msgFl
 
 const fdIsOpen = (fd: number): boolean => fcntl(fd, C.F_GETFD, 0) >= 0;
 
-for (const { backend, skip, make } of backends) {
+for (const { backend, skip, make } of backendCases) {
   describe(`adopt and raw access (${backend})`, { skip: skip ?? false }, () => {
     let np: Netpoll;
     let fdsBefore: Set<number>;

@@ -1,5 +1,5 @@
 // Conn: deadlines, close, EOF, reset, half-close, EPIPE, integrity, streams.
-// Names carry the numbers of go-netpoll-semantics.md §12.
+// Each test is named after the Go behaviour it checks (docs/semantics.md).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
@@ -8,7 +8,9 @@ import { Readable, Writable } from 'node:stream';
 import { createGzip, createGunzip } from 'node:zlib';
 import { isClosedError, OpError, type Conn } from '../../src/net/index.ts';
 import { setLinger } from '../../src/sys/socket.ts';
-import { backends, connectedPair, echo, fillUntilBlocked, settledWithin, sleep } from './helpers.ts';
+import { settledWithin, sleep } from '../helpers/async.ts';
+import { backendCases } from '../helpers/backends.ts';
+import { connectedPair, echo, fillUntilBlocked } from '../helpers/net.ts';
 
 function assertTimeout(e: unknown, op: string): void {
   assert.ok(e instanceof OpError, `expected OpError, got ${String(e)}`);
@@ -27,7 +29,7 @@ function assertClosed(e: unknown, op?: string): void {
   assert.match(e.message, /use of closed network connection$/);
 }
 
-for (const { backend, skip, make } of backends) {
+for (const { backend, skip, make } of backendCases) {
   describe(`Conn (${backend})`, { skip: skip ?? false }, () => {
     test('addresses: localAddr/remoteAddr mirror each other, Go forms', async () => {
       const np = make();
@@ -59,7 +61,7 @@ for (const { backend, skip, make } of backends) {
       } finally { await p.closeAll(); np.shutdown(); }
     });
 
-    test('#17 a deadline in the past fails read and write at once, twice, even with data pending', async () => {
+    test('a deadline in the past fails read and write at once, twice, even with data pending', async () => {
       const np = make();
       const p = await connectedPair(np);
       try {
@@ -76,7 +78,7 @@ for (const { backend, skip, make } of backends) {
       } finally { await p.closeAll(); np.shutdown(); }
     });
 
-    test('#18 a read deadline +50 ms: reads work until it, then fail with timeout and keep failing', async () => {
+    test('a read deadline +50 ms: reads work until it, then fail with timeout and keep failing', async () => {
       const np = make();
       const p = await connectedPair(np);
       try {
@@ -94,7 +96,7 @@ for (const { backend, skip, make } of backends) {
       } finally { await p.closeAll(); np.shutdown(); }
     });
 
-    test('#18/#25 a write deadline +10 ms stops a blocked write with a timeout carrying bytesWritten', async () => {
+    test('a write deadline +10 ms stops a blocked write with a timeout carrying bytesWritten', async () => {
       const np = make();
       const p = await connectedPair(np);
       try {
@@ -110,7 +112,7 @@ for (const { backend, skip, make } of backends) {
       } finally { await p.closeAll(); np.shutdown(); }
     });
 
-    test('#20 a past read deadline set from another task unblocks a parked read', async () => {
+    test('a past read deadline set from another task unblocks a parked read', async () => {
       const np = make();
       const p = await connectedPair(np);
       try {
@@ -123,7 +125,7 @@ for (const { backend, skip, make } of backends) {
       } finally { await p.closeAll(); np.shutdown(); }
     });
 
-    test('#21 a past deadline then a cleared one: the next read blocks again', async () => {
+    test('a past deadline then a cleared one: the next read blocks again', async () => {
       const np = make();
       const p = await connectedPair(np);
       try {
@@ -137,7 +139,7 @@ for (const { backend, skip, make } of backends) {
       } finally { await p.closeAll(); np.shutdown(); }
     });
 
-    test('#22 past setDeadline then setReadDeadline(null): reads block, writes fail; and the mirror', async () => {
+    test('past setDeadline then setReadDeadline(null): reads block, writes fail; and the mirror', async () => {
       const np = make();
       const p = await connectedPair(np);
       try {
@@ -156,7 +158,7 @@ for (const { backend, skip, make } of backends) {
       } finally { await p.closeAll(); np.shutdown(); }
     });
 
-    test('#23 moving a deadline later while parked keeps the read parked until the new instant', async () => {
+    test('moving a deadline later while parked keeps the read parked until the new instant', async () => {
       const np = make();
       const p = await connectedPair(np);
       try {
@@ -179,7 +181,7 @@ for (const { backend, skip, make } of backends) {
       } finally { await p.closeAll(); np.shutdown(); }
     });
 
-    test('#31 close wakes a parked read and a parked write with the closed error; #32 the descriptor goes once', async () => {
+    test('close wakes a parked read and a parked write with the closed error; the descriptor goes once', async () => {
       const np = make();
       const p = await connectedPair(np);
       try {
@@ -199,7 +201,7 @@ for (const { backend, skip, make } of backends) {
       } finally { await p.closeAll(); np.shutdown(); }
     });
 
-    test('#33 after close: read and write fail at once, a second close throws the closed error', async () => {
+    test('after close: read and write fail at once, a second close throws the closed error', async () => {
       const np = make();
       const p = await connectedPair(np);
       try {
@@ -214,7 +216,7 @@ for (const { backend, skip, make } of backends) {
       } finally { await p.closeAll(); np.shutdown(); }
     });
 
-    test('#37 a zero-length read returns 0 without waiting, even past its deadline', async () => {
+    test('a zero-length read returns 0 without waiting, even past its deadline', async () => {
       const np = make();
       const p = await connectedPair(np);
       try {
@@ -224,7 +226,7 @@ for (const { backend, skip, make } of backends) {
       } finally { await p.closeAll(); np.shutdown(); }
     });
 
-    test('#39 peer close: a parked read returns null (EOF), and again after', async () => {
+    test('peer close: a parked read returns null (EOF), and again after', async () => {
       const np = make();
       const p = await connectedPair(np);
       try {
@@ -236,7 +238,7 @@ for (const { backend, skip, make } of backends) {
       } finally { await p.closeAll(); np.shutdown(); }
     });
 
-    test('#39 peer reset (SO_LINGER 0): the read fails with ECONNRESET, not EOF', async () => {
+    test('peer reset (SO_LINGER 0): the read fails with ECONNRESET, not EOF', async () => {
       const np = make();
       const p = await connectedPair(np);
       try {
@@ -255,7 +257,7 @@ for (const { backend, skip, make } of backends) {
       } finally { await p.closeAll(); np.shutdown(); }
     });
 
-    test('#40 closeWrite: the peer reads the data then EOF, our writes fail with EPIPE, our reads go on', async () => {
+    test('closeWrite: the peer reads the data then EOF, our writes fail with EPIPE, our reads go on', async () => {
       const np = make();
       const p = await connectedPair(np);
       try {

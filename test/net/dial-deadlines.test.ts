@@ -4,9 +4,11 @@
 // dialSerial moving on to the next address until the whole deadline is spent.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { OpError, type Conn, type Listener } from '../../src/net/index.ts';
+import { type Conn, dial, listen, type Listener, OpError } from '../../src/net/index.ts';
 import type { Netpoll } from '../../src/netpoll/index.ts';
-import { backends, connectedPair, dial, listen, settledWithin, sleep } from './helpers.ts';
+import { settledWithin, sleep } from '../helpers/async.ts';
+import { backendCases } from '../helpers/backends.ts';
+import { connectedPair } from '../helpers/net.ts';
 
 const DAY = 24 * 3600 * 1000;
 /** Go's maximum Duration (1<<63 - 1 ns) in milliseconds. */
@@ -41,7 +43,7 @@ async function warningsDuring(kind: string, fn: () => Promise<void>): Promise<st
   return seen;
 }
 
-for (const { backend, skip, make } of backends) {
+for (const { backend, skip, make } of backendCases) {
   describe(`dial and deadlines far ahead (${backend})`, { skip: skip ?? false }, () => {
     test('a read deadline 30 days ahead parks quietly (no 1 ms timer storm, no TimeoutOverflowWarning) and can still be moved in', async () => {
       const np = make();

@@ -3,11 +3,11 @@
 // its cause (never an OpError inside an OpError).
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { OpError } from '../../src/net/index.ts';
+import { dial, listen, OpError } from '../../src/net/index.ts';
 import { SyscallError } from '../../src/sys/syscall-error.ts';
-import { backends, dial, listen } from './helpers.ts';
+import { backendCases } from '../helpers/backends.ts';
 
-for (const b of backends) {
+for (const b of backendCases) {
   describe(`dial errors (${b.backend})`, { skip: b.skip ?? false }, () => {
     test('a refused dial is one OpError whose cause is the connect error', async () => {
       const np = b.make();

@@ -1,13 +1,15 @@
 // dial and listen: refused, in use, timeouts, cancellation, bad addresses,
-// tcp6, Unix sockets. Numbers from go-netpoll-semantics.md §12.
+// tcp6, Unix sockets, each test named after the Go behaviour it checks.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AddrError, OpError, UnknownNetworkError, type Conn, type Listener } from '../../src/net/index.ts';
+import { AddrError, type Conn, dial, listen, type Listener, OpError, UnknownNetworkError } from '../../src/net/index.ts';
 import { IS_LINUX } from '../../src/sys/platform.ts';
-import { backends, dial, echo, listen, settledWithin, sleep } from './helpers.ts';
+import { settledWithin, sleep } from '../helpers/async.ts';
+import { backendCases } from '../helpers/backends.ts';
+import { echo } from '../helpers/net.ts';
 
 /** A listener whose accept queue is full, so the next SYN is dropped and a dial hangs. */
 async function fullBacklog(np: import('../../src/netpoll/index.ts').Netpoll): Promise<{ ln: Listener; conns: Conn[]; close(): Promise<void> }> {
@@ -24,9 +26,9 @@ async function fullBacklog(np: import('../../src/netpoll/index.ts').Netpoll): Pr
   return { ln, conns, async close() { for (const c of conns) await c.close(); await ln.close(); } };
 }
 
-for (const { backend, skip, make } of backends) {
+for (const { backend, skip, make } of backendCases) {
   describe(`dial/listen (${backend})`, { skip: skip ?? false }, () => {
-    test('#47 connect to a closed port: ECONNREFUSED wrapped as connect, Go\'s message', async () => {
+    test('connect to a closed port: ECONNREFUSED wrapped as connect, Go\'s message', async () => {
       const np = make();
       try {
         const ln = await listen('tcp', '127.0.0.1:0', { netpoll: np });
@@ -62,7 +64,7 @@ for (const { backend, skip, make } of backends) {
       } finally { await ln.close(); np.shutdown(); }
     });
 
-    test('#48 dial timeout and deadline expiry give ETIMEDOUT, on time; the socket is closed', async () => {
+    test('dial timeout and deadline expiry give ETIMEDOUT, on time; the socket is closed', async () => {
       const np = make();
       const full = await fullBacklog(np);
       try {
@@ -87,7 +89,7 @@ for (const { backend, skip, make } of backends) {
       } finally { await full.close(); np.shutdown(); }
     });
 
-    test('#48 cancellation rejects with the signal\'s reason; aborting after a successful dial does not poison the conn', async () => {
+    test('cancellation rejects with the signal\'s reason; aborting after a successful dial does not poison the conn', async () => {
       const np = make();
       const full = await fullBacklog(np);
       const ln = await listen('tcp', '127.0.0.1:0', { netpoll: np });
@@ -120,7 +122,7 @@ for (const { backend, skip, make } of backends) {
       } finally { await ln.close(); await full.close(); np.shutdown(); }
     });
 
-    test('#49 500 dials with 50 ms timeouts, 100 at a time: each either fails with a timeout or is really connected', async () => {
+    test('500 dials with 50 ms timeouts, 100 at a time: each either fails with a timeout or is really connected', async () => {
       const np = make();
       const ln = await listen('tcp', '127.0.0.1:0', { netpoll: np, backlog: 64 });
       const served: Promise<unknown>[] = [];

@@ -4,12 +4,13 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { DEFAULT_BUDGET, setBudget } from '../../src/fd/index.ts';
-import { isClosedError, OpError, type Conn } from '../../src/net/index.ts';
-import { backends, dial, listen, settledWithin, sleep } from './helpers.ts';
+import { type Conn, dial, isClosedError, listen, OpError } from '../../src/net/index.ts';
+import { settledWithin, sleep } from '../helpers/async.ts';
+import { backendCases } from '../helpers/backends.ts';
 
-for (const { backend, skip, make } of backends) {
+for (const { backend, skip, make } of backendCases) {
   describe(`Listener (${backend})`, { skip: skip ?? false }, () => {
-    test('#45/#17 accept with a past deadline fails at once, twice, even with a connection pending; then accepts', async () => {
+    test('accept with a past deadline fails at once, twice, even with a connection pending; then accepts', async () => {
       const np = make();
       const ln = await listen('tcp', '127.0.0.1:0', { netpoll: np });
       try {
@@ -67,7 +68,7 @@ for (const { backend, skip, make } of backends) {
       } finally { stop = true; setBudget(DEFAULT_BUDGET); await ln.close(); np.shutdown(); }
     });
 
-    test('#45 accept with a deadline +30 ms times out on time', async () => {
+    test('accept with a deadline +30 ms times out on time', async () => {
       const np = make();
       const ln = await listen('tcp', '127.0.0.1:0', { netpoll: np });
       try {
@@ -79,7 +80,7 @@ for (const { backend, skip, make } of backends) {
       } finally { await ln.close(); np.shutdown(); }
     });
 
-    test('#31 close wakes a parked accept with the closed error; #33 accept after close fails at once', async () => {
+    test('close wakes a parked accept with the closed error; accept after close fails at once', async () => {
       const np = make();
       const ln = await listen('tcp', '127.0.0.1:0', { netpoll: np });
       const parked = ln.accept();

@@ -9,7 +9,8 @@ import { DeadlineExceededError } from '../../src/netpoll/errors.ts';
 import { C } from '../../src/sys/constants.ts';
 import { setLinger } from '../../src/sys/socket.ts';
 import { SyscallError } from '../../src/sys/syscall-error.ts';
-import { backends, connectedPair } from './helpers.ts';
+import { backendCases } from '../helpers/backends.ts';
+import { connectedPair } from '../helpers/net.ts';
 
 function opError(op: string, syscall: string, errno: number): OpError {
   return new OpError({ op, net: 'tcp', cause: new SyscallError(syscall, errno) });
@@ -31,7 +32,7 @@ describe('OpError.temporary as Go has it', () => {
     }
   });
 
-  for (const { backend, skip, make } of backends) {
+  for (const { backend, skip, make } of backendCases) {
     test(`a read of a reset connection fails with ECONNRESET that is not temporary (${backend})`, { skip: skip ?? false }, async () => {
       const np = make();
       const { client, server, closeAll } = await connectedPair(np);

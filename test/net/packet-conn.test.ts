@@ -9,8 +9,9 @@ import { Addr, dialPacket, isClosedError, listenMulticastUDP, listenPacket, OpEr
 import { C } from '../../src/sys/constants.ts';
 import { M } from '../../src/sys/msg-constants.ts';
 import { IS_LINUX } from '../../src/sys/platform.ts';
+import { settledWithin, sleep } from '../helpers/async.ts';
+import { backendCases } from '../helpers/backends.ts';
 import { fdsOpenedSince, openFds } from '../helpers/fds.ts';
-import { backends, settledWithin, sleep } from './helpers.ts';
 
 const te = new TextEncoder();
 
@@ -30,7 +31,7 @@ function tmpPath(name: string): { path: string; done(): void } {
   return { path: join(dir, name), done: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-for (const { backend, skip, make } of backends) {
+for (const { backend, skip, make } of backendCases) {
   describe(`PacketConn (${backend})`, { skip: skip ?? false }, () => {
     test('udp: readFrom gives the datagram and its sender; writeTo replies to it; addresses in Go form', async () => {
       const np = make();

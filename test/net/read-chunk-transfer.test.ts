@@ -5,9 +5,10 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MessageChannel } from 'node:worker_threads';
-import { backends, connectedPair } from './helpers.ts';
+import { backendCases } from '../helpers/backends.ts';
+import { connectedPair } from '../helpers/net.ts';
 
-for (const { backend, skip, make } of backends) {
+for (const { backend, skip, make } of backendCases) {
   describe(`readChunk slab and transfer lists (${backend})`, { skip: skip ?? false }, () => {
     test('transferring a small chunk\'s .buffer (structuredClone, postMessage) leaves the slab, other chunks and later readChunk() intact', async () => {
       const np = make();

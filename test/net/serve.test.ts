@@ -5,12 +5,13 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes, randomInt } from 'node:crypto';
-import { isClosedError, OpError, serve, type Conn, type ServeConn, type ServeHandler } from '../../src/net/index.ts';
+import { type Conn, dial, isClosedError, listen, OpError, serve, type ServeConn, type ServeHandler } from '../../src/net/index.ts';
 import { FD } from '../../src/fd/index.ts';
 import type { Netpoll } from '../../src/netpoll/index.ts';
 import { close as closeRaw, write } from '../../src/sys/libc.ts';
+import { settledWithin, sleep } from '../helpers/async.ts';
+import { backendCases } from '../helpers/backends.ts';
 import { fdsOpenedSince, openFds, socketPair } from '../helpers/fds.ts';
-import { backends, dial, listen, settledWithin, sleep } from './helpers.ts';
 
 const echoHandler: ServeHandler = { onData(c, chunk) { c.write(chunk); } };
 
@@ -67,7 +68,7 @@ async function withServer(np: Netpoll, handler: ServeHandler, opts: Parameters<t
   }
 }
 
-for (const { backend, skip, make } of backends) {
+for (const { backend, skip, make } of backendCases) {
   describe(`serve (${backend})`, { skip: skip ?? false }, () => {
     test('echo integrity: 200 connections, tagged messages of random sizes, checked per message', async () => {
       const fds0 = openFds();

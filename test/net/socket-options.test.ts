@@ -5,9 +5,10 @@ import assert from 'node:assert/strict';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { Listener, serve } from '../../src/net/index.ts';
+import { dial, listen, Listener, serve } from '../../src/net/index.ts';
 import { applySocketOptions, MAX_KEEP_ALIVE, socketOptions } from '../../src/net/sock.ts';
-import { backends, dial, listen, settledWithin } from './helpers.ts';
+import { settledWithin } from '../helpers/async.ts';
+import { backendCases } from '../helpers/backends.ts';
 
 let seq = 0;
 const sockPath = (): string => join(tmpdir(), `netpoll-sockopt-${process.pid}-${seq++}.sock`);
@@ -29,7 +30,7 @@ test('applySocketOptions ignores what the kernel refuses (a Unix socket, a close
   assert.doesNotThrow(() => applySocketOptions(0x7fffffff, { noDelay: true, keepAlive: MAX_KEEP_ALIVE }));
 });
 
-for (const b of backends) {
+for (const b of backendCases) {
   describe(`socket options (${b.backend})`, { skip: b.skip ?? false }, () => {
     test('listen refuses a keep-alive period over 32767 s or Infinity with a RangeError, before making a socket', async () => {
       const np = b.make();

@@ -10,8 +10,10 @@ import { ControlMessageError, dialPacket, fileConn, listenPacket, OpError } from
 import { cmsgSpace, parseUnixRights, unixRights } from '../../src/sys/cmsg.ts';
 import { C } from '../../src/sys/constants.ts';
 import { fcntl } from '../../src/sys/libc.ts';
+import { sleep } from '../helpers/async.ts';
+import { backendCases } from '../helpers/backends.ts';
 import { fdsOpenedSince, openFds } from '../helpers/fds.ts';
-import { backends, connectedPair, sleep } from './helpers.ts';
+import { connectedPair } from '../helpers/net.ts';
 
 function tmpFile(text: string): { path: string; done(): void } {
   const dir = mkdtempSync(join(tmpdir(), 'netpoll-msg-'));
@@ -25,7 +27,7 @@ function readAll(fd: number): string {
   return b.subarray(0, readSync(fd, b, 0, 256, 0)).toString();
 }
 
-for (const { backend, skip, make } of backends) {
+for (const { backend, skip, make } of backendCases) {
   describe(`readMsg / writeMsg (${backend})`, { skip: skip ?? false }, () => {
     test('a unix stream Conn passes a file descriptor; the receiver reads the file through it, close-on-exec', async () => {
       const np = make();

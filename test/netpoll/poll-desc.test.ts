@@ -1,14 +1,14 @@
 // Go's pollDesc state machine (runtime/netpoll.go) on real descriptors,
-// driven by Node's loop. Numbers are the semantics document's §12.
+// driven by Node's loop (docs/semantics.md lists the behaviours).
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { DeadlineExceededError, NetClosingError, Netpoll, NotPollableError, PollDesc } from '../../src/netpoll/index.ts';
 import { tokenOf } from '../../src/netpoll/poll-cache.ts';
 import { pollThreads } from '../../src/netpoll/worker-driver.ts';
 import { read } from '../../src/sys/libc.ts';
+import { sleep } from '../helpers/async.ts';
 import { backends } from '../helpers/backends.ts';
-import { closeAll, openFds, fdsOpenedSince, pipe, socketPair, writeStr } from '../helpers/fds.ts';
+import { closeAll, fdsOpenedSince, openFds, pipe, socketPair, writeStr } from '../helpers/fds.ts';
 
 const isTimeout = (e: unknown) => e instanceof DeadlineExceededError && e.message === 'i/o timeout' && e.timeout === true;
 const isClosed = (e: unknown) => e instanceof NetClosingError && e.code === 'ERR_NETPOLL_CLOSED';
@@ -49,7 +49,7 @@ for (const backend of backends) for (const driver of (process.env['DRV'] ? [proc
       } finally { closeAll(r, w); }
     });
 
-    test('#14 readiness with nobody waiting is remembered, and discarded by reset', async () => {
+    test('readiness with nobody waiting is remembered, and discarded by reset', async () => {
       const [r, w] = pipe();
       try {
         const pd = np.open(r);
@@ -66,7 +66,7 @@ for (const backend of backends) for (const driver of (process.env['DRV'] ? [proc
       } finally { closeAll(r, w); }
     });
 
-    test('#15 netpollWaiters returns to 0 after reads and writes finish', async () => {
+    test('netpollWaiters returns to 0 after reads and writes finish', async () => {
       const [a, b] = socketPair();
       try {
         const pd = np.open(a);
@@ -81,7 +81,7 @@ for (const backend of backends) for (const driver of (process.env['DRV'] ? [proc
       } finally { closeAll(a, b); }
     });
 
-    test('#16 zero deadline: a wait with no data blocks', async () => {
+    test('zero deadline: a wait with no data blocks', async () => {
       const [r, w] = pipe();
       try {
         const pd = np.open(r);
@@ -92,7 +92,7 @@ for (const backend of backends) for (const driver of (process.env['DRV'] ? [proc
       } finally { closeAll(r, w); }
     });
 
-    test('#17 a deadline in the past fails at once, twice in a row, even with data pending', async () => {
+    test('a deadline in the past fails at once, twice in a row, even with data pending', async () => {
       const [r, w] = pipe();
       try {
         const pd = np.open(r);
@@ -106,7 +106,7 @@ for (const backend of backends) for (const driver of (process.env['DRV'] ? [proc
       } finally { closeAll(r, w); }
     });
 
-    test('#18 #24 deadline +50 ms: the wait fails with timeout not before the deadline, then keeps failing', async () => {
+    test('deadline +50 ms: the wait fails with timeout not before the deadline, then keeps failing', async () => {
       const [r, w] = pipe();
       try {
         const pd = np.open(r);
@@ -182,7 +182,7 @@ for (const backend of backends) for (const driver of (process.env['DRV'] ? [proc
       } finally { closeAll(a, b); }
     });
 
-    test('#23 a deadline extended again and again while armed fires only after the last one', async () => {
+    test('a deadline extended again and again while armed fires only after the last one', async () => {
       const [r, w] = pipe();
       try {
         const pd = np.open(r);
@@ -203,7 +203,7 @@ for (const backend of backends) for (const driver of (process.env['DRV'] ? [proc
       } finally { closeAll(r, w); }
     });
 
-    test('#20 a past deadline set while a task waits unblocks it with a timeout', async () => {
+    test('a past deadline set while a task waits unblocks it with a timeout', async () => {
       const [r, w] = pipe();
       try {
         const pd = np.open(r);
@@ -214,7 +214,7 @@ for (const backend of backends) for (const driver of (process.env['DRV'] ? [proc
       } finally { closeAll(r, w); }
     });
 
-    test('#21 a past deadline then a zero deadline: the next wait blocks again', async () => {
+    test('a past deadline then a zero deadline: the next wait blocks again', async () => {
       const [r, w] = pipe();
       try {
         const pd = np.open(r);
@@ -226,7 +226,7 @@ for (const backend of backends) for (const driver of (process.env['DRV'] ? [proc
       } finally { closeAll(r, w); }
     });
 
-    test('#22 a past deadline on both, then the read deadline cleared: reads block, writes fail', async () => {
+    test('a past deadline on both, then the read deadline cleared: reads block, writes fail', async () => {
       const [a, b] = socketPair();
       try {
         const pd = np.open(a);
@@ -238,7 +238,7 @@ for (const backend of backends) for (const driver of (process.env['DRV'] ? [proc
       } finally { closeAll(a, b); }
     });
 
-    test('#23 a deadline moved later while parked holds until the new instant', async () => {
+    test('a deadline moved later while parked holds until the new instant', async () => {
       const [r, w] = pipe();
       try {
         const pd = np.open(r);
@@ -267,7 +267,7 @@ for (const backend of backends) for (const driver of (process.env['DRV'] ? [proc
       } finally { closeAll(r, w); }
     });
 
-    test('#29 rd == wd share one timer and expire both; changing one splits them', async () => {
+    test('rd == wd share one timer and expire both; changing one splits them', async () => {
       const [a, b] = socketPair();
       try {
         const pd = np.open(a);
@@ -287,7 +287,7 @@ for (const backend of backends) for (const driver of (process.env['DRV'] ? [proc
       } finally { closeAll(a, b); }
     });
 
-    test('#26 deadline equal to now counts as expired', () => {
+    test('deadline equal to now counts as expired', () => {
       const [r, w] = pipe();
       try {
         const pd = np.open(r);
@@ -297,7 +297,7 @@ for (const backend of backends) for (const driver of (process.env['DRV'] ? [proc
       } finally { closeAll(r, w); }
     });
 
-    test('#31 unblock (Close) wakes parked read and write with the closed error', async () => {
+    test('unblock (Close) wakes parked read and write with the closed error', async () => {
       const [a, b] = socketPair();
       try {
         const pd = np.open(a);
@@ -314,7 +314,7 @@ for (const backend of backends) for (const driver of (process.env['DRV'] ? [proc
       } finally { closeAll(a, b); }
     });
 
-    test('#13 a pure error event fails the next read wait with not-pollable; writes unaffected; a clean event clears it', async () => {
+    test('a pure error event fails the next read wait with not-pollable; writes unaffected; a clean event clears it', async () => {
       const [a, b] = socketPair();
       try {
         const pd = np.open(a);
@@ -328,7 +328,7 @@ for (const backend of backends) for (const driver of (process.env['DRV'] ? [proc
       } finally { closeAll(a, b); }
     });
 
-    test('#10 #36 an event for a closed descriptor whose slot was reused wakes nobody; the new pd starts clean', async () => {
+    test('an event for a closed descriptor whose slot was reused wakes nobody; the new pd starts clean', async () => {
       for (let i = 0; i < 200; i++) {
         const [r1, w1] = pipe();
         const old = np.open(r1);

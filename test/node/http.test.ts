@@ -16,8 +16,8 @@ type UndiciConnect = buildConnector.connector;
 import { listen, type Listener } from '../../src/net/index.ts';
 import type { Netpoll } from '../../src/netpoll/index.ts';
 import { NetpollAgent, NetpollHttpsAgent, serveHttp, undiciConnect } from '../../src/node/index.ts';
-import { backends } from '../net/helpers.ts';
-import { request, selfSigned } from './helpers.ts';
+import { backendCases } from '../helpers/backends.ts';
+import { request, selfSigned } from '../helpers/node.ts';
 
 const execFileP = promisify(execFile);
 
@@ -47,7 +47,7 @@ async function closeServer(server: net.Server): Promise<void> {
   if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
 }
 
-for (const { backend, skip, make } of backends) {
+for (const { backend, skip, make } of backendCases) {
   describe(`serveHttp (${backend})`, { skip: skip ?? false }, () => {
     test('Node\'s http client: GET and POST, req.socket addresses, server.address(), a 4 MiB response', async () => {
       const np = make();

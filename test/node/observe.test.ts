@@ -10,10 +10,10 @@ import { fileURLToPath } from 'node:url';
 import { dial, listen, serve } from '../../src/net/index.ts';
 import { setBudget, DEFAULT_BUDGET } from '../../src/netpoll/budget.ts';
 import { NetpollAgent, serveHttp, stats, CHANNELS } from '../../src/node/index.ts';
-import { backends } from '../net/helpers.ts';
-import { request } from './helpers.ts';
+import { backendCases } from '../helpers/backends.ts';
+import { request } from '../helpers/node.ts';
 
-for (const { backend, skip, make } of backends) {
+for (const { backend, skip, make } of backendCases) {
   describe(`stats (${backend})`, { skip: skip ?? false }, () => {
     test('descriptors, parked reads, polls and events, per-listener accepts, per-server connections and bytes buffered', async () => {
       const np = make();

@@ -11,9 +11,10 @@ import { C } from '../../src/sys/constants.ts';
 import { NodeSocket } from '../../src/net/node-socket.ts';
 import { listen } from '../../src/net/index.ts';
 import { connectSocket } from '../../src/node/client.ts';
-import { backends, connectedPair } from '../net/helpers.ts';
+import { backendCases } from '../helpers/backends.ts';
+import { connectedPair } from '../helpers/net.ts';
 
-for (const { backend, skip, make } of backends) {
+for (const { backend, skip, make } of backendCases) {
   describe(`NodeSocket (${backend})`, { skip: skip ?? false }, () => {
     test('addresses and address() are net.Socket\'s, from the connection', async () => {
       const np = make();

@@ -1,12 +1,12 @@
-// #8: EINTR during a timed wait returns an empty result; during an infinite
+// EINTR during a timed wait returns an empty result; during an infinite
 // wait the poll retries. A signal is sent to the polling thread alone
 // (tgkill), with a handler installed so it interrupts instead of killing.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { wakerFrom, type WakerHandle } from '../../src/poller/index.ts';
 import { libc } from '../../src/sys/libc-handle.ts';
+import { sleep } from '../helpers/async.ts';
 import { backends } from '../helpers/backends.ts';
 import { tsWorker } from '../helpers/ts-worker.ts';
 
@@ -34,14 +34,14 @@ async function blockedPoll(backend: string, delayNs: number, afterSignal: (waker
 }
 
 for (const backend of backends) {
-  describe(`#8 EINTR (${backend})`, { skip: linux ? false : 'tgkill and thread ids are Linux-only here' }, () => {
-    test('#8 a signal during a timed wait returns an empty result early', async () => {
+  describe(`EINTR (${backend})`, { skip: linux ? false : 'tgkill and thread ids are Linux-only here' }, () => {
+    test('a signal during a timed wait returns an empty result early', async () => {
       const r = await blockedPoll(backend, 10e9, () => {});
       assert.equal(r.n, 0);
       assert.ok(r.ms < 5000, `returned after ${r.ms} ms of a 10 s wait`);
     });
 
-    test('#8 a signal during an infinite wait is retried: the poll returns only when woken', async () => {
+    test('a signal during an infinite wait is retried: the poll returns only when woken', async () => {
       let wokeAt = 0;
       const r = await blockedPoll(backend, -1, (waker) => {
         setTimeout(() => { wokeAt = performance.now(); wakerFrom(waker).wake(); }, 150);

@@ -1,5 +1,5 @@
 // The platform pollers (Go's netpoll_epoll.go / netpoll_kqueue.go), held to
-// one table of behaviours. Numbers are the semantics document's §12.
+// one table of behaviours (docs/semantics.md lists them).
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { describe, test } from 'node:test';
@@ -8,8 +8,8 @@ import { createPoller, PollerShutdownError, resolveBackend, wakerFrom, type Mode
 import { epollTimeoutMs } from '../../src/poller/epoll.ts';
 import { read } from '../../src/sys/libc.ts';
 import { backends } from '../helpers/backends.ts';
+import { closeAll, fdsOpenedSince, openFds, pipe, socketPair, writeStr } from '../helpers/fds.ts';
 import { tsWorker } from '../helpers/ts-worker.ts';
-import { closeAll, openFds, fdsOpenedSince, pipe, socketPair, writeStr } from '../helpers/fds.ts';
 
 type Ev = [token: number, mode: Mode, eventErr: boolean];
 function collect(p: Poller, delayNs = 0): Ev[] {
@@ -49,7 +49,7 @@ for (const backend of backends) {
       } finally { p.shutdown(); }
     });
 
-    test('#1 poll(0) returns at once with nothing when no events', () => {
+    test('poll(0) returns at once with nothing when no events', () => {
       const p = createPoller({ backend });
       try {
         const t0 = performance.now();
@@ -58,7 +58,7 @@ for (const backend of backends) {
       } finally { p.shutdown(); }
     });
 
-    test('#2 poll(d>0) with no events returns empty after about d', () => {
+    test('poll(d>0) with no events returns empty after about d', () => {
       const p = createPoller({ backend });
       try {
         const t0 = performance.now();
@@ -85,7 +85,7 @@ for (const backend of backends) {
       } finally { p.shutdown(); closeAll(r, w); }
     });
 
-    test('#3 #9 a poll blocked with a huge delay returns promptly after a wake from another thread', async () => {
+    test('a poll blocked with a huge delay returns promptly after a wake from another thread', async () => {
       const p = createPoller({ backend });
       const worker = startWaker(p, 50, 1);
       try {
@@ -97,7 +97,7 @@ for (const backend of backends) {
       } finally { await worker.terminate(); p.shutdown(); }
     });
 
-    test('#3 a poll(-1) blocked in this thread wakes after a worker wakes it', async () => {
+    test('a poll(-1) blocked in this thread wakes after a worker wakes it', async () => {
       const p = createPoller({ backend });
       const worker = startWaker(p, 30, 1);
       try {
@@ -106,7 +106,7 @@ for (const backend of backends) {
       } finally { await worker.terminate(); p.shutdown(); }
     });
 
-    test('#4 1000 wakes before the poller runs cost one kernel wake; the flag clears only in a blocking poll', async () => {
+    test('1000 wakes before the poller runs cost one kernel wake; the flag clears only in a blocking poll', async () => {
       const p = createPoller({ backend });
       const worker = startWaker(p, 0, 1000);
       try {
@@ -119,7 +119,7 @@ for (const backend of backends) {
       } finally { await worker.terminate(); p.shutdown(); }
     });
 
-    test('#5 a wake swallowed by a non-blocking poll still wakes the blocking poller', () => {
+    test('a wake swallowed by a non-blocking poll still wakes the blocking poller', () => {
       const p = createPoller({ backend });
       try {
         p.wake();
@@ -131,7 +131,7 @@ for (const backend of backends) {
       } finally { p.shutdown(); }
     });
 
-    test('#6 after a blocking poll consumed a wake, the next wake wakes again', () => {
+    test('after a blocking poll consumed a wake, the next wake wakes again', () => {
       const p = createPoller({ backend });
       try {
         for (let round = 0; round < 3; round++) {
@@ -147,7 +147,7 @@ for (const backend of backends) {
       } finally { p.shutdown(); }
     });
 
-    test('#7 the wake channel is never a user event; isPollDescriptor is true only for the poller', () => {
+    test('the wake channel is never a user event; isPollDescriptor is true only for the poller', () => {
       const p = createPoller({ backend });
       const [r, w] = pipe();
       try {
@@ -164,7 +164,7 @@ for (const backend of backends) {
       } finally { p.shutdown(); closeAll(r, w); }
     });
 
-    test('#11 #12 peer close wakes the reader; a full close also wakes writers', () => {
+    test('peer close wakes the reader; a full close also wakes writers', () => {
       const p = createPoller({ backend });
       const [a, b] = socketPair();
       try {
@@ -249,7 +249,7 @@ describe('poller selection', () => {
     }
   });
 
-  test('#2 epoll rounds sub-millisecond waits up and caps long ones as Go does', () => {
+  test('epoll rounds sub-millisecond waits up and caps long ones as Go does', () => {
     assert.equal(epollTimeoutMs(-5), -1);
     assert.equal(epollTimeoutMs(0), 0);
     assert.equal(epollTimeoutMs(1), 1);
