@@ -118,13 +118,8 @@ export class FD implements OpHost {
   read(view: ArrayBufferView, offset = 0, length?: number, signal?: AbortSignal): Promise<number | null> {
     const buf = asBytes(view) as Uint8Array;
     if (length === undefined) length = (buf?.byteLength ?? 0) - offset;
-    if (!inRange(buf, offset, length)) {
-      try {
-        checkRange(buf, offset, length);
-      } catch (e) {
-        return Promise.reject(e);
-      }
-    }
+    const bad = inRange(buf, offset, length) ? null : rangeError(buf, offset, length);
+    if (bad !== null) return Promise.reject(bad);
     return this.readOp(signal).set(buf, offset, length, false, signal).run() as Promise<number | null>;
   }
 
@@ -155,13 +150,8 @@ export class FD implements OpHost {
   write(view: ArrayBufferView, offset = 0, length?: number, signal?: AbortSignal): Promise<number> {
     const buf = asBytes(view) as Uint8Array;
     if (length === undefined) length = (buf?.byteLength ?? 0) - offset;
-    if (!inRange(buf, offset, length)) {
-      try {
-        checkRange(buf, offset, length);
-      } catch (e) {
-        return Promise.reject(e);
-      }
-    }
+    const bad = inRange(buf, offset, length) ? null : rangeError(buf, offset, length);
+    if (bad !== null) return Promise.reject(bad);
     const op = signal === undefined && this.mu.isFree(false) ? (this.wop ??= new WriteOp(this)) : new WriteOp(this);
     return op.set(buf, offset, length, signal).run();
   }
@@ -381,4 +371,14 @@ export class FD implements OpHost {
     if (resolve !== null) queueMicrotask(resolve);
     return r < 0 ? new SyscallError('close', -r) : null;
   }
+}
+
+/** checkRange's error, or null: for arguments inRange()'s fast check refused, the full check decides. */
+function rangeError(buf: Uint8Array, offset: number, length: number): unknown {
+  try {
+    checkRange(buf, offset, length);
+  } catch (e) {
+    return e;
+  }
+  return null;
 }

@@ -176,7 +176,7 @@ export class ServeConn implements Parker, Deferred {
     if (stop === 0) return true;
     if (stop === EAGAIN) {
       this.out = [data.slice(off)];
-      this.waitWritable(true);
+      this.waitFor('w', true);
     } else {
       this.broke('write', writeError(stop, 'write'));
     }
@@ -291,7 +291,7 @@ export class ServeConn implements Parker, Deferred {
         if (!confirmArmed) { confirmArmed = true; queueMicrotask(runConfirm); }
         return;
       }
-      if (n === EAGAIN) { this.park(); return; }
+      if (n === EAGAIN) { this.waitFor('r'); return; }
       if (n === 0) { this.gotEOF(); return; }
       this.fail('read', new SyscallError('read', -n));
       return;
@@ -299,21 +299,27 @@ export class ServeConn implements Parker, Deferred {
     this.queue();
   }
 
-  private park(): void {
+  /**
+   * The system call said EAGAIN: wait for mode (Go's pollReset, then
+   * pollWait). An edge remembered from before that call is stale, so park()
+   * finds no readiness and parks. A read wait first moves the idle deadline.
+   */
+  private waitFor(mode: 'r' | 'w', inHandler = false): void {
     const pd = this.pd!;
     const ms = this.ctx.readDeadlineMs;
     try {
-      if (ms > 0) pd.setDeadline(Date.now() + ms, 'r');
-      // read(2) just said EAGAIN: an edge remembered from before it is stale (Go's
-      // pollReset), so park() finds no readiness and parks.
-      const e = pd.prepare('r');
+      if (mode === 'r' && ms > 0) pd.setDeadline(Date.now() + ms, 'r');
+      const e = pd.prepare(mode);
       if (e !== null) throw e;
-      pd.park('r', this);
+      pd.park(mode, this);
     } catch (e) {
-      this.fail('read', e);
+      // Inside write(), within a handler's call (an expired write deadline, a
+      // closing pd): onError and onClose must not run before write() returns.
+      if (inHandler) this.broke('write', e as Error);
+      else this.fail(mode === 'r' ? 'read' : 'write', e);
       return;
     }
-    this.st |= WAIT_R;
+    this.st |= mode === 'r' ? WAIT_R : WAIT_W;
   }
 
   private queue(): void {
@@ -334,24 +340,6 @@ export class ServeConn implements Parker, Deferred {
 
   // ---- writing --------------------------------------------------------------
 
-  /** inHandler: called from write(), inside a handler's call: a failure is reported once it returns. */
-  private waitWritable(inHandler = false): void {
-    const pd = this.pd!;
-    try {
-      // send(2) just said EAGAIN: the writable edge every socket gets at registration is stale.
-      const e = pd.prepare('w');
-      if (e !== null) throw e;
-      pd.park('w', this);
-    } catch (e) {
-      // An expired write deadline (or a closing pd) inside write(): onError
-      // and onClose must not run before write() returns.
-      if (inHandler) this.broke('write', e as Error);
-      else this.fail('write', e);
-      return;
-    }
-    this.st |= WAIT_W;
-  }
-
   /** Sends the queue, one writev per round; on EAGAIN waits again. */
   private flush(): void {
     const q = this.out!;
@@ -362,7 +350,7 @@ export class ServeConn implements Parker, Deferred {
       if (n > 0) { i = consume(q, i, n); continue; }
       if (n === EAGAIN) {
         if (i > 0) q.splice(0, i);
-        this.waitWritable();
+        this.waitFor('w');
         return;
       }
       this.fail('write', n === 0 ? writeError(WROTE_ZERO, 'write') : new SyscallError(last ? 'write' : 'writev', -n));
@@ -420,7 +408,7 @@ export class ServeConn implements Parker, Deferred {
         return;
       }
       if (e.timeout && op === 'read' && (this.st & (CLOSED | BROKEN)) === 0 && this.pd!.checkErr('r') === null) {
-        this.park();
+        this.waitFor('r');
         return;
       }
     } else {
