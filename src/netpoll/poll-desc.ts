@@ -102,6 +102,11 @@ export class PollDesc {
    * after forgetting stale readiness (an edge from before the system call
    * the caller is about to make: that call itself tells). Every operation
    * calls it once before its first system call.
+   *
+   * @example
+   * const e = pd.prepare('r');
+   * if (e !== null) return fail(e);          // closed, timed out, not pollable
+   * if (read(fd, buf, len) === -EAGAIN) pd.park('r', op);
    */
   prepare(mode: 'r' | 'w'): Error | null {
     const e = this.checkErr(mode);
