@@ -82,6 +82,7 @@ export class ReadOp extends Op<number | Uint8Array | null> {
   protected readonly mode = 'r';
   protected override readonly wraps = 'read';
   protected override readonly parksWhenDrained = true;
+  protected override readonly mayBeInstant = true;
 
   set(buf: Uint8Array | null, offset: number, length: number, chunk: boolean, signal: AbortSignal | undefined): this {
     this.buf = buf;
@@ -216,6 +217,7 @@ export interface Accepted {
 export class AcceptOp extends Op<Accepted> {
   private got: Accepted | null = null;
   protected readonly mode = 'r';
+  protected override readonly ownCharge = true;
 
   constructor(fd: OpHost, signal: AbortSignal | undefined) {
     super(fd);

@@ -71,6 +71,10 @@ export abstract class Op<T> implements Parker, Deferred {
   protected readonly parksWhenDrained: boolean = false;
   /** The owner's wrapper that applies to this op's errors (null: none). */
   protected readonly wraps: 'read' | 'write' | null = null;
+  /** instant() may say true (a read): other kinds skip the call on the hot path. */
+  protected readonly mayBeInstant: boolean = false;
+  /** charge() is overridden (accept's bursts): other kinds call spend() directly. */
+  protected readonly ownCharge: boolean = false;
 
   /** The system call: true when done, false on EAGAIN (park); throws the failure. */
   protected abstract attempt(): boolean;
@@ -111,8 +115,8 @@ export abstract class Op<T> implements Parker, Deferred {
     const signal = this.signal;
     // Aborted while queued for the lock (the abort itself may have handed it over).
     if (signal !== undefined && signal.aborted) return this.rejectNow(signal.reason, true);
-    if (this.instant()) return this.resolveNow();
-    if (!this.charge()) {
+    if (this.mayBeInstant && this.instant()) return this.resolveNow();
+    if (!(this.ownCharge ? this.charge() : spend())) {
       const p = this.promise();
       this.watch();
       defer(this);
@@ -182,9 +186,11 @@ export abstract class Op<T> implements Parker, Deferred {
     reject(err);
   }
 
+  // The synchronous path: no promise, no listener was made, so only the arguments are forgotten.
   private resolveNow(): Promise<T> {
     const v = this.value();
-    this.clear();
+    this.clearArgs();
+    this.signal = undefined;
     this.unlock();
     return this.settledNow(v);
   }
