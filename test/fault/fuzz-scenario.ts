@@ -11,7 +11,9 @@
 import { openSync, readdirSync, readlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FD, Netpoll, createPoller, dial, listen, serve, type Conn, type Listener } from '../../src/index.ts';
+import { dial, listen, serve, type Conn, type Listener } from '../../src/index.ts';
+import { createPoller } from '../../src/poller/index.ts';
+import { FD, Netpoll } from '../../src/runtime.ts';
 import { socketPair } from '../helpers/fds.ts';
 import { close as sysClose } from '../../src/sys/libc.ts';
 import { prng } from './frames.ts';
