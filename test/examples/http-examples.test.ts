@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { startExample } from './helpers.ts';
+import { startExample } from '../helpers/examples.ts';
 
 const run = promisify(execFile);
 

@@ -234,7 +234,7 @@ test('an unref\'d idle connection does not keep the process alive; a ref\'d one 
   assert.doesNotMatch(out, /exit/);
 });
 
-for (const { backend, skip, make } of backends) {
+for (const { backend, skip, make } of backendCases) {
   test(`conn.readable is a byte stream: a BYOB reader's view is filled in place (${backend})`, { skip: skip ?? false }, async () => {
     const np = make();
     const { client, server, closeAll } = await connectedPair(np);
