@@ -7,8 +7,9 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MessageChannel } from 'node:worker_threads';
-import { OpError, serve, type Conn, type ServeHandler } from '../../src/net/index.ts';
-import { backends, dial, listen, settledWithin, sleep } from './helpers.ts';
+import { type Conn, dial, listen, OpError, serve, type ServeHandler } from '../../src/net/index.ts';
+import { settledWithin, sleep } from '../helpers/async.ts';
+import { backendCases } from '../helpers/backends.ts';
 
 const DAY = 24 * 3600 * 1000;
 
@@ -24,7 +25,7 @@ async function readFull(conn: Conn, n: number): Promise<Uint8Array> {
   return buf;
 }
 
-for (const { backend, skip, make } of backends) {
+for (const { backend, skip, make } of backendCases) {
   describe(`serve() edges (${backend})`, { skip: skip ?? false }, () => {
     test('readDeadlineMs of 30 days: connections are served and stay open, with no 1 ms timer storm (no TimeoutOverflowWarning)', async () => {
       const np = make();

@@ -12,10 +12,12 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FD } from '../../src/fd/index.ts';
 import { NotPollableError } from '../../src/netpoll/index.ts';
-import { OpError } from '../../src/net/index.ts';
+import { dial, OpError } from '../../src/net/index.ts';
 import { setNonblock } from '../../src/sys/descriptors.ts';
+import { settledWithin, sleep } from '../helpers/async.ts';
+import { backendCases } from '../helpers/backends.ts';
 import { pipe } from '../helpers/fds.ts';
-import { backends, connectedPair, dial, settledWithin, sleep } from './helpers.ts';
+import { connectedPair } from '../helpers/net.ts';
 
 /** Reads exactly n bytes. */
 async function readN(conn: { read(b: Uint8Array): Promise<number | null> }, n: number): Promise<Uint8Array> {
@@ -29,7 +31,7 @@ async function readN(conn: { read(b: Uint8Array): Promise<number | null> }, n: n
   return out;
 }
 
-for (const { backend, skip, make } of backends) {
+for (const { backend, skip, make } of backendCases) {
   describe(`views, aborted signals, blocking descriptors (${backend})`, { skip: skip ?? false }, () => {
     test('read into an Int32Array, a Float64Array and a DataView: at once or after parking, offset and length in bytes', async () => {
       const np = make();

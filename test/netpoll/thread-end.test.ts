@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { fdsOpenedSince, openFds } from '../helpers/fds.ts';
 import { tsWorker } from '../helpers/ts-worker.ts';
-import { backends as netBackends } from '../net/helpers.ts';
+import { backendCases as netBackends } from '../helpers/backends.ts';
 
 const usable = netBackends.filter((b) => b.skip === null).map((b) => b.backend);
 

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { Netpoll, type Parker } from '../../src/netpoll/index.ts';
 import { setCloseOnExec } from '../../src/sys/descriptors.ts';
 import { close, fcntl } from '../../src/sys/libc.ts';
-import { backends } from '../net/helpers.ts';
+import { backendCases } from '../helpers/backends.ts';
 import { pipe, socketPair, socketPairAt, writeStr } from '../helpers/fds.ts';
 
 const F_DUPFD = 0; // the same on Linux and the BSDs
@@ -31,7 +31,7 @@ async function drained(np: Netpoll): Promise<void> {
   } finally { np.close(pd); close(r); close(w); }
 }
 
-for (const { backend, skip, make } of backends) {
+for (const { backend, skip, make } of backendCases) {
   describe(`close with the file open elsewhere, then reuse of the number (${backend})`, { skip: skip ?? false }, () => {
     test('the old socket\'s readiness never wakes the new owner of its number, across 20 rounds (knotes die with the close, as on BSD)', async () => {
       const np = make();
