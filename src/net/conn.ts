@@ -53,7 +53,7 @@ export class Conn implements DuplexIO, AsyncDisposable, ErrorWrapper {
   static fromFd(fd: number, opts: AdoptOptions & { netpoll?: Netpoll; noDelay?: boolean } = {}): Conn {
     const a = adoptSocket(fd, 'conn', opts);
     try {
-      const conn = new Conn(newFD(a.sysfd, opts.netpoll ?? Netpoll.current()), a.network, a.local, a.peer!);
+      const conn = new Conn(newFD(a.sysfd, opts.netpoll ?? Netpoll.current()), a.network as Network, a.local, a.peer!);
       if (a.network !== 'unix' && (opts.noDelay ?? true)) conn.setNoDelay(true);
       return conn;
     } catch (e) {

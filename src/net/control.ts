@@ -1,7 +1,7 @@
 // Go's ListenConfig.Control and Dialer.Control: the caller's own code on the
 // raw socket after socket(2) and before bind(2) / connect(2), for options
 // the library does not name (SO_MARK, IP_TRANSPARENT, SO_BINDTODEVICE…).
-import type { Network } from './addr.ts';
+import type { Network, PacketNetwork } from './addr.ts';
 import type { Family } from './sock.ts';
 
 /**
@@ -22,8 +22,9 @@ export function checkControl(control: unknown): ControlFn | undefined {
   return control as ControlFn;
 }
 
-/** Go's ctrlNetwork: tcp becomes tcp4 or tcp6 after the socket's family. */
-export function controlNetwork(net: Network, family: Family): string {
-  if (net === 'unix') return 'unix';
-  return family === 'inet4' ? 'tcp4' : 'tcp6';
+/** Go's ctrlNetwork: tcp (udp) becomes tcp4 or tcp6 (udp4 or udp6) after the socket's family. */
+export function controlNetwork(net: Network | PacketNetwork, family: Family): string {
+  if (net === 'unix' || net === 'unixgram') return net;
+  const base = net.startsWith('udp') ? 'udp' : 'tcp';
+  return family === 'inet4' ? `${base}4` : `${base}6`;
 }

@@ -11,7 +11,7 @@ import { close as closeRaw, fcntl } from '../sys/libc.ts';
 import { decodeSockaddr, SIZEOF_SOCKADDR_STORAGE } from '../sys/sockaddr.ts';
 import * as sock from '../sys/socket.ts';
 import { SyscallError } from '../sys/syscall-error.ts';
-import { Addr, type Network } from './addr.ts';
+import { Addr, type Network, type PacketNetwork } from './addr.ts';
 import { OpError } from './errors.ts';
 
 /** A descriptor of the wrong kind for the call: a datagram socket for a Conn, a connected socket for a Listener. */
@@ -30,11 +30,15 @@ export interface AdoptOptions {
 
 export interface Adopted {
   sysfd: number;
-  network: Network;
+  network: Network | PacketNetwork;
+  family: 'inet4' | 'inet6' | 'unix';
   local: Addr;
-  /** The peer (connections only). */
+  /** The peer: a connection's, a connected datagram socket's; null otherwise. */
   peer: Addr | null;
 }
+
+type Want = 'conn' | 'listener' | 'packet';
+const WHO: Record<Want, string> = { conn: 'Conn', listener: 'Listener', packet: 'PacketConn' };
 
 const sa = new Uint8Array(SIZEOF_SOCKADDR_STORAGE);
 const saLen = new Int32Array(1);
@@ -45,41 +49,52 @@ function check(syscall: string, r: number): number {
   return r;
 }
 
-function name(fd: number, peer: boolean): Addr {
+/** getsockname/getpeername as an Addr; null for a datagram socket's missing peer (ENOTCONN). */
+function name(fd: number, peer: boolean, kind: 'stream' | 'datagram'): Addr | null {
   saLen[0] = sa.byteLength;
-  check(peer ? 'getpeername' : 'getsockname', peer ? sock.getpeername(fd, sa, saLen) : sock.getsockname(fd, sa, saLen));
-  return Addr.fromSockaddr(decodeSockaddr(sa, Math.min(saLen[0]!, sa.byteLength)));
+  const r = peer ? sock.getpeername(fd, sa, saLen) : sock.getsockname(fd, sa, saLen);
+  if (r === -C.ENOTCONN && kind === 'datagram') return null;
+  check(peer ? 'getpeername' : 'getsockname', r);
+  return Addr.fromSockaddr(decodeSockaddr(sa, Math.min(saLen[0]!, sa.byteLength)), kind);
 }
 
 /**
- * Checks fd is a stream socket (listening for 'listener', not for 'conn')
- * of a family this layer speaks, and readies it for the poller. Errors are
+ * Checks fd is a stream socket (listening for 'listener', not for 'conn'),
+ * or a datagram socket for 'packet', of a family this layer speaks, and
+ * readies it for the poller. Errors are
  * OpErrors with Go's op 'file' (ENOTSOCK for a pipe, EBADF for a closed
  * descriptor, SocketKindError for the wrong socket); on error the caller's
  * descriptor is left as it was.
  */
-export function adoptSocket(fd: number, want: 'conn' | 'listener', opts: AdoptOptions = {}): Adopted {
+export function adoptSocket(fd: number, want: Want, opts: AdoptOptions = {}): Adopted {
   checkFd(fd);
   let sysfd = -1;
   try {
     check('getsockopt', sock.getsockoptInt(fd, C.SOL_SOCKET, C.SO_TYPE, intOut));
     const type = intOut[0]!;
-    if (type !== C.SOCK_STREAM) {
-      throw new SocketKindError(`fd ${fd} is not a stream socket (SO_TYPE ${type}); ${want === 'conn' ? 'Conn' : 'Listener'}.fromFd takes TCP and Unix stream sockets`);
+    const wantType = want === 'packet' ? C.SOCK_DGRAM : C.SOCK_STREAM;
+    if (type !== wantType) {
+      throw new SocketKindError(want === 'packet'
+        ? `fd ${fd} is not a datagram socket (SO_TYPE ${type}); PacketConn.fromFd takes UDP and Unix datagram sockets`
+        : `fd ${fd} is not a stream socket (SO_TYPE ${type}); ${WHO[want]}.fromFd takes TCP and Unix stream sockets`);
     }
-    const local = name(fd, false);
-    check('getsockopt', sock.getsockoptInt(fd, C.SOL_SOCKET, C.SO_ACCEPTCONN, intOut));
-    const listening = intOut[0] !== 0;
-    if (listening !== (want === 'listener')) {
-      throw new SocketKindError(want === 'listener' ? `fd ${fd} is not listening (a connected or unbound socket: use Conn.fromFd)` : `fd ${fd} is a listening socket: use Listener.fromFd`);
+    const kind = want === 'packet' ? 'datagram' : 'stream';
+    const local = name(fd, false, kind)!;
+    if (want !== 'packet') {
+      check('getsockopt', sock.getsockoptInt(fd, C.SOL_SOCKET, C.SO_ACCEPTCONN, intOut));
+      const listening = intOut[0] !== 0;
+      if (listening !== (want === 'listener')) {
+        throw new SocketKindError(want === 'listener' ? `fd ${fd} is not listening (a connected or unbound socket: use Conn.fromFd)` : `fd ${fd} is a listening socket: use Listener.fromFd`);
+      }
     }
-    const peer = want === 'conn' ? name(fd, true) : null;
+    const peer = want === 'listener' ? null : name(fd, true, kind);
     sysfd = opts.dup === true ? check('fcntl', dupCloexec(fd)) : fd;
     const fl = check('fcntl', getfl(sysfd));
     if ((fl & C.O_NONBLOCK) === 0) check('fcntl', fcntl(sysfd, C.F_SETFL, fl | C.O_NONBLOCK));
     check('fcntl', fcntl(sysfd, C.F_SETFD, C.FD_CLOEXEC));
-    const network: Network = local.network === 'unix' ? 'unix' : 'tcp';
-    return { sysfd, network, local, peer };
+    const family = local.family;
+    const network = want === 'packet' ? (family === 'unix' ? 'unixgram' : 'udp') : (family === 'unix' ? 'unix' : 'tcp');
+    return { sysfd, network, family, local, peer };
   } catch (e) {
     if (sysfd >= 0 && sysfd !== fd) closeRaw(sysfd);
     throw new OpError({ op: 'file', net: 'file+net', cause: e });

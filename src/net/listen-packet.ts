@@ -17,6 +17,7 @@ import { parseIP } from './ip.ts';
 import type { GroupInterface } from './multicast.ts';
 import { PacketConn } from './packet-conn.ts';
 import { checkPacketOptions, packetFamily, packetSocket, type PacketSocketOptions } from './packet-sock.ts';
+import { controlNetwork } from './control.ts';
 
 export interface ListenPacketOptions extends PacketSocketOptions {
   /** The Netpoll to register with; default Netpoll.current(). */
@@ -114,6 +115,7 @@ export async function listenPacket(network: PacketNetwork, address: string, opts
   let sysfd = -1;
   try {
     sysfd = packetSocket(family, ipv6only, opts);
+    opts.control?.(controlNetwork(net, family), laddr.toString(), sysfd);
     // An empty unixgram path stays unnamed (Linux); it can still be connected to and dial out.
     if (!(net === 'unixgram' && laddr.address === '')) bindAddr(sysfd, laddr, family);
   } catch (e) {
@@ -168,6 +170,7 @@ export async function dialPacket(network: PacketNetwork, address: string, opts: 
   let sysfd = -1;
   try {
     sysfd = packetSocket(family, ipv6only, opts);
+    opts.control?.(controlNetwork(net, family), raddr.toString(), sysfd);
     if (laddr !== null && !(net === 'unixgram' && laddr.address === '')) bindAddr(sysfd, laddr, family);
     const { bytes, length } = encodeSockaddr(raddr.toSockaddr(family));
     let e: number;

@@ -93,7 +93,7 @@ export class Listener implements AsyncIterable<Conn>, AsyncDisposable {
     const a = adoptSocket(fd, 'listener', opts);
     const netpoll = opts.netpoll ?? Netpoll.current();
     try {
-      return new Listener(newFD(a.sysfd, netpoll), a.network, a.local, { netpoll, noDelay: opts.noDelay, keepAlive: opts.keepAlive });
+      return new Listener(newFD(a.sysfd, netpoll), a.network as Network, a.local, { netpoll, noDelay: opts.noDelay, keepAlive: opts.keepAlive });
     } catch (e) {
       throw new OpError({ op: 'file', net: 'file+net', cause: e });
     }

@@ -4,7 +4,10 @@
 // honour deadlines, close and abort signals. A datagram is never split or
 // joined: a zero-byte datagram reads as n = 0 (not end of stream), and one
 // longer than the buffer is cut, which the caller can see (truncated).
-import type { ErrorWrapper, FD } from '../fd/fd.ts';
+import { FD, type ErrorWrapper } from '../fd/fd.ts';
+import { rawConnOf, type RawConn } from '../fd/raw-conn.ts';
+import { Netpoll } from '../netpoll/netpoll.ts';
+import { adoptSocket, type AdoptOptions } from './file.ts';
 import type { DeadlineInput } from '../netpoll/deadline.ts';
 import { DeadlineExceededError, NetClosingError } from '../netpoll/errors.ts';
 import { debug } from '../netpoll/debug.ts';
@@ -15,6 +18,7 @@ import { endianness } from 'node:os';
 import { encodeSockaddr, SIZEOF_SOCKADDR_STORAGE } from '../sys/sockaddr.ts';
 import { IS_LINUX } from '../sys/platform.ts';
 import { SyscallError } from '../sys/syscall-error.ts';
+import { close as closeRaw } from '../sys/libc.ts';
 import { Addr, AddrError, type PacketNetwork } from './addr.ts';
 import { OpError, wrapError } from './errors.ts';
 import { checkSendOob, readMsgOn, span, type ReadMsgResult } from './msg-io.ts';
@@ -116,6 +120,32 @@ export class PacketConn implements AsyncDisposable, ErrorWrapper {
   get remoteAddr(): Addr | null { return this.peer; }
   /** True once close() was called. */
   get closed(): boolean { return this.isClosed || this.fd.closed; }
+
+  /**
+   * Adopts a UDP or Unix datagram socket (Go's net.FilePacketConn): network,
+   * local address and (if connected) peer asked of the kernel. Owns the
+   * descriptor unless `dup: true`. A stream socket (SocketKindError) or a
+   * pipe (ENOTSOCK) is refused with an OpError.
+   *
+   * @example
+   * const pc = PacketConn.fromFd(3);    // a datagram socket passed by a supervisor
+   */
+  static fromFd(fd: number, opts: AdoptOptions & { netpoll?: Netpoll } = {}): PacketConn {
+    const a = adoptSocket(fd, 'packet', opts);
+    let pfd: FD;
+    try {
+      pfd = new FD(a.sysfd, { netpoll: opts.netpoll ?? Netpoll.current(), isStream: false, zeroReadIsEOF: false });
+    } catch (e) {
+      if (a.sysfd !== fd) closeRaw(a.sysfd);
+      throw new OpError({ op: 'file', net: 'file+net', cause: e });
+    }
+    return new PacketConn(pfd, a.network as PacketNetwork, a.family, a.local, a.peer);
+  }
+
+  /** Go's SyscallConn: your own system calls on the socket under the poller. */
+  syscallConn(): RawConn {
+    return rawConnOf(this.fd, (op, e, signal) => this.wrap(op, e, signal));
+  }
 
   private wrap(op: string, e: unknown, signal?: AbortSignal, addr?: Addr | null): unknown {
     return wrapError(e, { op, net: this.network, source: this.local, addr: addr ?? this.peer }, signal);

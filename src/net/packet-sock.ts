@@ -9,6 +9,7 @@ import * as sock from '../sys/socket.ts';
 import { SyscallError } from '../sys/syscall-error.ts';
 import type { Addr, PacketNetwork } from './addr.ts';
 import { favoriteFamily, type Family } from './sock.ts';
+import { checkControl, type ControlFn } from './control.ts';
 
 const AF: Record<Family, number> = { inet4: C.AF_INET, inet6: C.AF_INET6, unix: C.AF_UNIX };
 
@@ -24,6 +25,8 @@ export interface PacketSocketOptions {
   readBuffer?: number;
   /** SO_SNDBUF in bytes. */
   writeBuffer?: number;
+  /** Go's ListenConfig.Control / Dialer.Control: runs on the raw socket after socket(2) and these options, before bind(2)/connect(2). */
+  control?: ControlFn;
 }
 
 export function packetFamily(net: PacketNetwork, laddr: Addr | null, raddr: Addr | null, mode: 'dial' | 'listen'): { family: Family; ipv6only: boolean } {
@@ -39,6 +42,7 @@ function checkSize(v: number | undefined, what: string): void {
 
 /** Validates the options before any descriptor exists. */
 export function checkPacketOptions(opts: PacketSocketOptions): void {
+  checkControl(opts.control);
   checkSize(opts.readBuffer, 'readBuffer');
   checkSize(opts.writeBuffer, 'writeBuffer');
 }

@@ -4,11 +4,12 @@
 import assert from 'node:assert/strict';
 import koffi from 'koffi';
 import { afterEach, beforeEach, describe, test } from 'node:test';
-import { Conn, Listener, OpError, dial, listen } from '../../src/net/index.ts';
+import { Conn, Listener, OpError, PacketConn, dial, dialPacket, listen, listenPacket } from '../../src/net/index.ts';
 import { Netpoll } from '../../src/netpoll/index.ts';
 import { C } from '../../src/sys/constants.ts';
 import { nonblockingPipe } from '../../src/sys/descriptors.ts';
 import { close as closeRaw, fcntl } from '../../src/sys/libc.ts';
+import { dupCloexec } from '../../src/sys/files.ts';
 import * as sock from '../../src/sys/socket.ts';
 import { settledWithin } from '../helpers/async.ts';
 import { backendCases } from '../helpers/backends.ts';
@@ -152,6 +153,30 @@ for (const { backend, skip, make } of backendCases) {
       const [c, s] = await Promise.all([dial('tcp', addr, { netpoll: np }), ln2.accept()]);
       cleanup.push(async () => { await c.close(); await s.close(); });
       assert.equal(s.localAddr.toString(), addr);
+    });
+
+    test('PacketConn.fromFd adopts a bound UDP socket; control runs on listenPacket and dialPacket; syscallConn on a packet conn', async () => {
+      const seen: string[] = [];
+      const pc = await listenPacket('udp', '127.0.0.1:0', { netpoll: np, control: (n, a) => { seen.push(`${n} ${a}`); } });
+      const fd = await (async () => { const f = pc.syscallConn().control(dupCloexec); await pc.close(); return f; })();
+      const adopted = PacketConn.fromFd(fd, { netpoll: np });
+      cleanup.push(() => adopted.close());
+      assert.equal(adopted.network, 'udp');
+      assert.equal(adopted.remoteAddr, null, 'not connected');
+      const peer = await dialPacket('udp', adopted.localAddr.toString(), { netpoll: np, control: (n, a) => { seen.push(`${n} ${a}`); } });
+      cleanup.push(() => peer.close());
+      assert.deepEqual(seen, ['udp4 127.0.0.1:0', `udp4 ${adopted.localAddr.toString()}`]);
+      await peer.write(new TextEncoder().encode('dgram'));
+      const buf = new Uint8Array(16);
+      let r = { n: 0, msgFlags: 0 };
+      await adopted.syscallConn().read((sfd) => (r = recvmsg(sfd, buf, 0)).n !== -C.EAGAIN);
+      assert.equal(new TextDecoder().decode(buf.subarray(0, r.n)), 'dgram');
+      const connected = PacketConn.fromFd(peer.syscallConn().control(dupCloexec), { netpoll: np });
+      cleanup.push(() => connected.close());
+      assert.equal(connected.remoteAddr?.toString(), adopted.localAddr.toString(), 'a connected socket\'s peer is inferred');
+      const [a, b] = socketPair();
+      cleanup.push(() => { closeRaw(a); closeRaw(b); });
+      assert.throws(() => PacketConn.fromFd(a, { netpoll: np }), (e: unknown) => (e as OpError).code === 'ERR_NETPOLL_SOCKET_KIND');
     });
 
     test('bad input: a pipe, a connected socket, a listening socket, a datagram socket, a closed descriptor', async () => {
