@@ -99,6 +99,14 @@ for (const backend of backends) {
       assert.equal(text, 'HELLO, world');
     });
 
+    test('a character device the kernel will not poll (/dev/null) reads and writes through the pool', async () => {
+      const f = await open('/dev/null', 'r+');
+      assert.equal(f.kind, 'char');
+      assert.equal(f.pollable, false, 'epoll refuses it (EPERM): the thread pool instead of a blocking read on the loop');
+      assert.equal(await f.write(new Uint8Array(1000)), 1000);
+      assert.equal(await f.read(new Uint8Array(16)), null);
+    });
+
     test('a file streams through web and Node streams', async () => {
       const path = join(dir, `stream-${backend}`);
       writeFileSync(path, 'x'.repeat(100_000));
