@@ -169,9 +169,7 @@ async function childScenarios(deadline: number): Promise<void> {
       const line = `reuse ${c.backend}/${c.driver}${c.dup ? '/dup' : ''}: ${REUSE_CYCLES} cycles, reused ${String(r['reused'])}, window hit ${String(r['windowHits'])}, misdelivered ${String(r['misdelivered'])}`;
       childResults.push(line);
       console.log(`soak: ${line}`);
-      // Being fixed: the user-space kqueue keeps a closed descriptor's registration while a dup holds its file.
-      if (r['misdelivered'] !== 0 && c.backend === 'kqueue' && c.dup) console.log('soak: KNOWN BUG (not failing the soak): ' + line);
-      else if (r['misdelivered'] !== 0) failures.push(line);
+      if (r['misdelivered'] !== 0) failures.push(line);
     } catch (e) { failures.push(String(e)); }
   }
   for (let i = 0; Date.now() < deadline - 20_000; i++) {

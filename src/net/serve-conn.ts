@@ -280,7 +280,7 @@ export class ServeConn implements Parker, Deferred {
         // A short read drained the socket (epoll(7)): with nothing heard since,
         // park without the read(2) that would say EAGAIN; bytes that come later
         // make a new edge.
-        if (this.pd!.readQuiet()) { this.park(); return; }
+        if (this.pd!.readQuiet()) { this.waitFor('r'); return; }
         // Unless a FIN or TCP's urgent mark came with the data: those make no
         // new edge, so the read(2) that tells must still happen. It waits until
         // the rest of this drain is served: by then a busy request-response

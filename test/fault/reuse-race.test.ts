@@ -18,9 +18,7 @@ for (const backend of backends) {
   for (const driver of ['loop', 'worker'] as const) {
     for (const dup of [false, true]) {
       const name = `a closed descriptor's readiness never wakes the socket that reuses its number (${backend}, ${driver} driver${dup ? ', old file kept open by a dup' : ''})`;
-      // The user-space kqueue still maps an event of the old file to the new owner (being fixed).
-      const todo = backend === 'kqueue' && dup ? 'the user-space kqueue keeps a closed descriptor\'s registration while a dup holds its file' : undefined;
-      test(name, { todo }, async (t) => {
+      test(name, async (t) => {
         const params = { backend, driver, dup, cycles: CYCLES };
         const { result: r } = await runChild<ReuseResult>(SCENARIO, [JSON.stringify(params)]);
         t.diagnostic(`${backend}/${driver}/dup=${dup}: ${r.cycles} cycles, number reused ${r.reused}, window hit ${r.windowHits}, misdelivered ${r.misdelivered}`);

@@ -9,7 +9,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { C } from '../../src/sys/constants.ts';
 import * as sock from '../../src/sys/socket.ts';
 import { dial, listen, serve } from '../../src/net/index.ts';
-import { backends, connectedPair } from './helpers.ts';
+import { backendCases as backends } from '../helpers/backends.ts';
+import { connectedPair } from '../helpers/net.ts';
 
 async function readAll(conn: { readChunk(): Promise<Uint8Array | null> }): Promise<string> {
   let s = '';
