@@ -1,6 +1,6 @@
 // Net-layer fixtures (Go's mockserver_test.go): connected pairs, an echo
 // loop, a writer that fills the socket until it blocks.
-import { dial, listen, type Conn, type Listener } from '../../src/net/index.ts';
+import { dial, listen, type Conn, type Listener, type OpError } from '../../src/net/index.ts';
 import type { Netpoll } from '../../src/netpoll/index.ts';
 import { settledWithin } from './async.ts';
 
@@ -40,4 +40,31 @@ export async function fillUntilBlocked(conn: Conn, chunk = new Uint8Array(1 << 1
     if ('error' in r) throw r.error;
     total += chunk.length;
   }
+}
+
+/** Reads exactly n bytes (or fails at EOF). */
+export async function readFull(conn: Conn, n: number): Promise<Uint8Array> {
+  const buf = new Uint8Array(n);
+  let got = 0;
+  while (got < n) {
+    const r = await conn.read(buf, got, n - got);
+    if (r === null) throw new Error(`EOF after ${got} of ${n} bytes`);
+    got += r;
+  }
+  return buf;
+}
+
+/** A listener whose accept queue is full, so the next SYN is dropped and a dial hangs. */
+export async function fullBacklog(np: Netpoll, address = '127.0.0.1:0'): Promise<{ ln: Listener; conns: Conn[]; close(): Promise<void> }> {
+  const ln = await listen('tcp', address, { netpoll: np, backlog: 0 });
+  const conns: Conn[] = [];
+  for (let i = 0; i < 16; i++) {
+    try {
+      conns.push(await dial('tcp', String(ln.addr), { netpoll: np, timeout: 100 }));
+    } catch (e) {
+      if ((e as OpError).code === 'ETIMEDOUT') break;
+      throw e;
+    }
+  }
+  return { ln, conns, async close() { for (const c of conns) await c.close(); await ln.close(); } };
 }

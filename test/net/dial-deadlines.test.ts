@@ -8,26 +8,11 @@ import { type Conn, dial, listen, type Listener, OpError } from '../../src/net/i
 import type { Netpoll } from '../../src/netpoll/index.ts';
 import { settledWithin, sleep } from '../helpers/async.ts';
 import { backendCases } from '../helpers/backends.ts';
-import { connectedPair } from '../helpers/net.ts';
+import { connectedPair, fullBacklog } from '../helpers/net.ts';
 
 const DAY = 24 * 3600 * 1000;
 /** Go's maximum Duration (1<<63 - 1 ns) in milliseconds. */
 const GO_MAX_TIMEOUT_MS = 9223372036854.775807;
-
-/** A listener whose accept queue is full, so the next SYN is dropped and a dial hangs. */
-async function fullBacklog(np: Netpoll, address = '127.0.0.1:0'): Promise<{ ln: Listener; conns: Conn[]; close(): Promise<void> }> {
-  const ln = await listen('tcp', address, { netpoll: np, backlog: 0 });
-  const conns: Conn[] = [];
-  for (let i = 0; i < 16; i++) {
-    try {
-      conns.push(await dial('tcp', String(ln.addr), { netpoll: np, timeout: 100 }));
-    } catch (e) {
-      if ((e as OpError).code === 'ETIMEDOUT') break;
-      throw e;
-    }
-  }
-  return { ln, conns, async close() { for (const c of conns) await c.close(); await ln.close(); } };
-}
 
 /** Collects the process warnings of one kind while fn runs. */
 async function warningsDuring(kind: string, fn: () => Promise<void>): Promise<string[]> {

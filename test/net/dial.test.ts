@@ -9,22 +9,7 @@ import { AddrError, type Conn, dial, listen, type Listener, OpError, UnknownNetw
 import { IS_LINUX } from '../../src/sys/platform.ts';
 import { settledWithin, sleep } from '../helpers/async.ts';
 import { backendCases } from '../helpers/backends.ts';
-import { echo } from '../helpers/net.ts';
-
-/** A listener whose accept queue is full, so the next SYN is dropped and a dial hangs. */
-async function fullBacklog(np: import('../../src/netpoll/index.ts').Netpoll): Promise<{ ln: Listener; conns: Conn[]; close(): Promise<void> }> {
-  const ln = await listen('tcp', '127.0.0.1:0', { netpoll: np, backlog: 0 });
-  const conns: Conn[] = [];
-  for (let i = 0; i < 16; i++) {
-    try {
-      conns.push(await dial('tcp', String(ln.addr), { netpoll: np, timeout: 100 }));
-    } catch (e) {
-      if ((e as OpError).code === 'ETIMEDOUT') break;
-      throw e;
-    }
-  }
-  return { ln, conns, async close() { for (const c of conns) await c.close(); await ln.close(); } };
-}
+import { echo, fullBacklog } from '../helpers/net.ts';
 
 for (const { backend, skip, make } of backendCases) {
   describe(`dial/listen (${backend})`, { skip: skip ?? false }, () => {

@@ -10,20 +10,9 @@ import { MessageChannel } from 'node:worker_threads';
 import { type Conn, dial, listen, OpError, serve, type ServeHandler } from '../../src/net/index.ts';
 import { settledWithin, sleep } from '../helpers/async.ts';
 import { backendCases } from '../helpers/backends.ts';
+import { readFull } from '../helpers/net.ts';
 
 const DAY = 24 * 3600 * 1000;
-
-/** Reads exactly n bytes (or fails at EOF). */
-async function readFull(conn: Conn, n: number): Promise<Uint8Array> {
-  const buf = new Uint8Array(n);
-  let got = 0;
-  while (got < n) {
-    const r = await conn.read(buf, got, n - got);
-    if (r === null) throw new Error(`EOF after ${got} of ${n} bytes`);
-    got += r;
-  }
-  return buf;
-}
 
 for (const { backend, skip, make } of backendCases) {
   describe(`serve() edges (${backend})`, { skip: skip ?? false }, () => {

@@ -12,20 +12,9 @@ import { close as closeRaw, write } from '../../src/sys/libc.ts';
 import { settledWithin, sleep } from '../helpers/async.ts';
 import { backendCases } from '../helpers/backends.ts';
 import { fdsOpenedSince, openFds, socketPair } from '../helpers/fds.ts';
+import { readFull } from '../helpers/net.ts';
 
 const echoHandler: ServeHandler = { onData(c, chunk) { c.write(chunk); } };
-
-/** Reads exactly n bytes (or fails at EOF). */
-async function readFull(conn: Conn, n: number): Promise<Uint8Array> {
-  const buf = new Uint8Array(n);
-  let got = 0;
-  while (got < n) {
-    const r = await conn.read(buf, got, n - got);
-    if (r === null) throw new Error(`EOF after ${got} of ${n} bytes`);
-    got += r;
-  }
-  return buf;
-}
 
 /** Reads to EOF; `pause` ms between reads makes a slow reader. */
 async function readToEnd(conn: Conn, pause = 0): Promise<Buffer> {
