@@ -9,13 +9,13 @@
 //
 //   node --import tsx test/fault/echo-scenario.ts '{"mode":"chunk","conns":1000,"frames":2,"seed":1}'
 import { connect, type Socket } from 'node:net';
-import { readdirSync, readlinkSync } from 'node:fs';
 import { Netpoll } from '../../src/netpoll/index.ts';
 import { listen, serve, type Conn, type Listener } from '../../src/net/index.ts';
-import { OpError, isClosedError } from '../../src/net/errors.ts';
+import { isClosedError } from '../../src/net/errors.ts';
 import { faultCounts, FAULTS_ON } from '../../src/sys/faults.ts';
 import { pollThreads } from '../../src/netpoll/worker-driver.ts';
-import { prng, streamFor, StreamChecker } from './frames.ts';
+import { errorTally, prng, streamFor, StreamChecker } from './frames.ts';
+import { socketFds } from '../helpers/fds.ts';
 
 export type EchoMode = 'chunk' | 'read' | 'writev' | 'serve';
 export interface EchoParams {
@@ -26,20 +26,10 @@ export interface EchoParams {
 const p = JSON.parse(process.argv[2] ?? '{}') as EchoParams;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-function socketFds(): Set<string> {
-  const out = new Set<string>();
-  for (const fd of readdirSync('/proc/self/fd')) {
-    try { const t = readlinkSync(`/proc/self/fd/${fd}`); if (!t.startsWith('/')) out.add(`${fd} ${t}`); } catch { /* gone */ }
-  }
-  return out;
-}
 
 let started = 0, settled = 0;
 const serverErrors: Record<string, number> = {};
-function countError(e: unknown): void {
-  const k = e instanceof OpError ? e.code : (e as Error)?.constructor?.name ?? String(e);
-  serverErrors[k] = (serverErrors[k] ?? 0) + 1;
-}
+const countError = errorTally(serverErrors);
 
 async function handle(conn: Conn, rand: () => number): Promise<void> {
   started++;

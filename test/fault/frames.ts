@@ -4,6 +4,8 @@
 // the one that must be at that offset: nothing lost, duplicated, reordered
 // or crossed over from another connection.
 
+import { OpError } from '../../src/net/errors.ts';
+
 export const HEADER = 16;
 
 /** A small seeded PRNG (mulberry32). */
@@ -90,4 +92,12 @@ export class StreamChecker {
   }
 
   get complete(): boolean { return this.error === null && this.received === this.expected.length; }
+}
+
+/** Counts errors by kind (an OpError's code, else the error's class name) into `tally`. */
+export function errorTally(tally: Record<string, number>): (e: unknown) => void {
+  return (e) => {
+    const k = e instanceof OpError ? e.code : (e as Error)?.constructor?.name ?? String(e);
+    tally[k] = (tally[k] ?? 0) + 1;
+  };
 }

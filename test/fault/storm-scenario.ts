@@ -7,32 +7,22 @@
 //
 //   node --import tsx test/fault/storm-scenario.ts '{"mode":"chunk","conns":400,"seed":1,"backend":"epoll"}'
 import { connect, type Socket } from 'node:net';
-import { readdirSync, readlinkSync } from 'node:fs';
 import { Netpoll } from '../../src/netpoll/index.ts';
 import { pollThreads } from '../../src/netpoll/worker-driver.ts';
 import { listen, serve, type Conn, type Listener } from '../../src/net/index.ts';
-import { OpError, isClosedError } from '../../src/net/errors.ts';
+import { isClosedError } from '../../src/net/errors.ts';
 import { faultCounts } from '../../src/sys/faults.ts';
-import { prng } from './frames.ts';
+import { errorTally, prng } from './frames.ts';
+import { socketFds } from '../helpers/fds.ts';
 
 interface Params { mode: 'chunk' | 'serve'; conns: number; seed: number; backend: 'epoll' | 'kqueue'; driver?: 'loop' | 'worker' }
 const p = JSON.parse(process.argv[2] ?? '{}') as Params;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-function socketFds(): Set<string> {
-  const out = new Set<string>();
-  for (const fd of readdirSync('/proc/self/fd')) {
-    try { const t = readlinkSync(`/proc/self/fd/${fd}`); if (!t.startsWith('/')) out.add(`${fd} ${t}`); } catch { /* gone */ }
-  }
-  return out;
-}
 
 let started = 0, settled = 0;
 const serverErrors: Record<string, number> = {};
-function countError(e: unknown): void {
-  const k = e instanceof OpError ? e.code : (e as Error)?.constructor?.name ?? String(e);
-  serverErrors[k] = (serverErrors[k] ?? 0) + 1;
-}
+const countError = errorTally(serverErrors);
 
 async function handle(conn: Conn): Promise<void> {
   started++;

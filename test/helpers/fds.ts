@@ -84,3 +84,12 @@ export function socketPairAt(fd: number): [number, number] {
   close(x);
   return [m, y];
 }
+
+/** This process's socket-like descriptors ("fd target", targets not under /), to compare before and after. */
+export function socketFds(): Set<string> {
+  const out = new Set<string>();
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try { const t = readlinkSync(`/proc/self/fd/${fd}`); if (!t.startsWith('/')) out.add(`${fd} ${t}`); } catch { /* gone */ }
+  }
+  return out;
+}
