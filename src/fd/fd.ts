@@ -19,6 +19,7 @@ import {
 } from './op-kinds.ts';
 import { EOF_ON_ZERO, SHORT_DRAINS, STREAM, USE_WRITE, type ErrorWrapper, type OpHost } from './ops.ts';
 import { MAX_CHUNK, SCRATCH_SIZE } from './scratch.ts';
+import { optionsBag, restOf } from '../sys/args.ts';
 
 export { MAX_RW, rwChunk } from './io.ts';
 export type { Accepted } from './op-kinds.ts';
@@ -76,8 +77,9 @@ export class FD implements OpHost {
   errorWrapper: ErrorWrapper | null = null;
 
   /** Go's FD.Init: registers with the Netpoll; a NotPollableError leaves the FD in blocking mode. */
-  constructor(sysfd: number, opts: FDOptions = {}) {
+  constructor(sysfd: number, options?: FDOptions) {
     checkFd(sysfd, 'sysfd');
+    const opts = optionsBag(options, 'FD');
     this.fd = sysfd;
     this.ioFlags = (opts.isStream ?? true ? STREAM : 0) | (opts.zeroReadIsEOF ?? true ? EOF_ON_ZERO : 0)
       | (C.MSG_NOSIGNAL === 0 ? USE_WRITE : 0) | (opts.shortReadDrains === true ? SHORT_DRAINS : 0);
@@ -87,7 +89,7 @@ export class FD implements OpHost {
       this.blocking = true;
       return;
     }
-    const np = opts.netpoll ?? Netpoll.current();
+    const np = Netpoll.of(opts.netpoll);
     try {
       this.pd = np.open(sysfd);
       this.np = np;
@@ -117,7 +119,7 @@ export class FD implements OpHost {
    */
   read(view: ArrayBufferView, offset = 0, length?: number, signal?: AbortSignal): Promise<number | null> {
     const buf = asBytes(view) as Uint8Array;
-    if (length === undefined) length = (buf?.byteLength ?? 0) - offset;
+    if (length === undefined) length = restOf(buf, offset);
     const bad = inRange(buf, offset, length) ? null : rangeError(buf, offset, length);
     if (bad !== null) return Promise.reject(bad);
     return this.readOp(signal).set(buf, offset, length, false, signal).run() as Promise<number | null>;
@@ -149,7 +151,7 @@ export class FD implements OpHost {
    */
   write(view: ArrayBufferView, offset = 0, length?: number, signal?: AbortSignal): Promise<number> {
     const buf = asBytes(view) as Uint8Array;
-    if (length === undefined) length = (buf?.byteLength ?? 0) - offset;
+    if (length === undefined) length = restOf(buf, offset);
     const bad = inRange(buf, offset, length) ? null : rangeError(buf, offset, length);
     if (bad !== null) return Promise.reject(bad);
     const op = signal === undefined && this.mu.isFree(false) ? (this.wop ??= new WriteOp(this)) : new WriteOp(this);

@@ -46,8 +46,8 @@ export function settled(n: number): Promise<number> {
  * re-checks, as the buffer may have been detached or shrunk meanwhile.
  */
 export function inRange(buf: Uint8Array, offset: number, length: number): boolean {
-  if (!(buf instanceof Uint8Array)) return false;
-  // (x >>> 0) === x: an integer in 0 .. 2^32-1 (NaN, fractions and negatives fail).
+  if (!(buf instanceof Uint8Array) || typeof offset !== 'number' || typeof length !== 'number') return false;
+  // (x >>> 0) === x: an integer in 0 .. 2^32-1 (NaN, fractions and negatives fail; a BigInt would throw).
   return (offset >>> 0) === offset && (length >>> 0) === length && offset + length <= buf.byteLength;
 }
 

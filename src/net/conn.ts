@@ -53,7 +53,7 @@ export class Conn implements DuplexIO, AsyncDisposable, ErrorWrapper {
   static fromFd(fd: number, opts: AdoptOptions & { netpoll?: Netpoll; noDelay?: boolean } = {}): Conn {
     const a = adoptSocket(fd, 'conn', opts);
     try {
-      const conn = new Conn(newFD(a.sysfd, opts.netpoll ?? Netpoll.current()), a.network as Network, a.local, a.peer!);
+      const conn = new Conn(newFD(a.sysfd, Netpoll.of(opts.netpoll)), a.network as Network, a.local, a.peer!);
       if (a.network !== 'unix' && (opts.noDelay ?? true)) conn.setNoDelay(true);
       return conn;
     } catch (e) {
@@ -334,7 +334,7 @@ export class Conn implements DuplexIO, AsyncDisposable, ErrorWrapper {
  * anything changes.
  */
 export function setKeepAlive(fd: FD, on: boolean, delayMs?: number): void {
-  if (on && delayMs !== undefined && (!(delayMs > 0) || delayMs > MAX_KEEP_ALIVE)) {
+  if (on && delayMs !== undefined && (typeof delayMs !== 'number' || !(delayMs > 0) || delayMs > MAX_KEEP_ALIVE)) {
     throw new RangeError(`netpoll: keep-alive delay must be > 0 and at most ${MAX_KEEP_ALIVE} ms, got ${String(delayMs)}`);
   }
   fd.setsockoptInt(C.SOL_SOCKET, C.SO_KEEPALIVE, on ? 1 : 0);

@@ -14,6 +14,7 @@ import { OpError } from './errors.ts';
 import { parseIP } from './ip.ts';
 import { applySocketOptions, bindTo, favoriteFamily, newFD, socketOptions, sysSocket, type SocketOptions } from './sock.ts';
 import { checkControl, controlNetwork, type ControlFn } from './control.ts';
+import { optionsBag, signalArg } from '../sys/args.ts';
 
 export interface DialOptions {
   /**
@@ -100,7 +101,9 @@ function parseLocal(net: Network, local: string): Addr {
  * "localhost:7007") or a Unix path. A name's addresses are tried in turn,
  * IPv4 first, each with a share of the time left.
  */
-export function dial(network: Network, address: string, opts: DialOptions = {}): Promise<Conn> {
+export function dial(network: Network, address: string, options?: DialOptions): Promise<Conn> {
+  let opts: DialOptions;
+  try { opts = optionsBag(options, 'dial'); } catch (e) { return Promise.reject(e); }
   // tracing:netpoll.dial:* for whoever subscribed; nobody listening costs one property read.
   return dialTrace.hasSubscribers ? dialTrace.tracePromise(dialUntraced, { network, address }, undefined, network, address, opts)
     : dialUntraced(network, address, opts);
@@ -113,9 +116,9 @@ async function dialUntraced(network: Network, address: string, opts: DialOptions
   } catch (e) {
     throw new OpError({ op: 'dial', net: String(network), cause: e });
   }
-  const { signal } = opts;
+  const signal = signalArg(opts.signal);
   signal?.throwIfAborted();
-  const netpoll = opts.netpoll ?? Netpoll.current();
+  const netpoll = Netpoll.of(opts.netpoll);
   checkControl(opts.control);
   const deadline = dialDeadline(opts);
   const so = socketOptions(opts.noDelay, opts.keepAlive);

@@ -97,7 +97,7 @@ export async function listenPacket(network: PacketNetwork, address: string, opts
   const { signal } = opts;
   signal?.throwIfAborted();
   checkPacketOptions(opts);
-  const np = opts.netpoll ?? Netpoll.current();
+  const np = Netpoll.of(opts.netpoll);
   let laddr: Addr;
   try {
     if (typeof address !== 'string') throw new TypeError(`netpoll: address must be a string, got ${typeof address}`);
@@ -149,7 +149,7 @@ export async function dialPacket(network: PacketNetwork, address: string, opts: 
   const { signal } = opts;
   signal?.throwIfAborted();
   checkPacketOptions(opts);
-  const np = opts.netpoll ?? Netpoll.current();
+  const np = Netpoll.of(opts.netpoll);
   let raddr: Addr;
   let laddr: Addr | null = null;
   try {

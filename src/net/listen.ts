@@ -12,6 +12,7 @@ import { Listener, type AcceptErrorHook } from './listener.ts';
 import { check } from '../sys/syscall-error.ts';
 import { bindTo, favoriteFamily, maxListenerBacklog, newFD, socketOptions, sysSocket } from './sock.ts';
 import { checkControl, controlNetwork, type ControlFn } from './control.ts';
+import { optionsBag, signalArg } from '../sys/args.ts';
 
 export interface ListenOptions {
   /** listen(2)'s backlog; default the kernel's limit (somaxconn), as Go. */
@@ -39,7 +40,9 @@ export interface ListenOptions {
  * Listens on "host:port" (tcp: "127.0.0.1:8080", "[::1]:0", ":0",
  * "localhost:0") or a Unix path ("@name" is abstract on Linux).
  */
-export function listen(network: Network, address: string, opts: ListenOptions = {}): Promise<Listener> {
+export function listen(network: Network, address: string, options?: ListenOptions): Promise<Listener> {
+  let opts: ListenOptions;
+  try { opts = optionsBag(options, 'listen'); } catch (e) { return Promise.reject(e); }
   // tracing:netpoll.listen:* for whoever subscribed; nobody listening costs one property read.
   return listenTrace.hasSubscribers ? listenTrace.tracePromise(listenUntraced, { network, address }, undefined, network, address, opts)
     : listenUntraced(network, address, opts);
@@ -52,11 +55,11 @@ async function listenUntraced(network: Network, address: string, opts: ListenOpt
   } catch (e) {
     throw new OpError({ op: 'listen', net: String(network), cause: e });
   }
-  const { signal } = opts;
+  const signal = signalArg(opts.signal);
   signal?.throwIfAborted();
   const backlog = opts.backlog ?? maxListenerBacklog();
   if (!Number.isInteger(backlog) || backlog < 0) throw new RangeError(`netpoll: backlog must be a non-negative integer, got ${String(backlog)}`);
-  const netpoll = opts.netpoll ?? Netpoll.current();
+  const netpoll = Netpoll.of(opts.netpoll);
   const so = socketOptions(opts.noDelay, opts.keepAlive);
   const control = checkControl(opts.control);
 

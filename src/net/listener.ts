@@ -91,7 +91,7 @@ export class Listener implements AsyncIterable<Conn>, AsyncDisposable {
    */
   static fromFd(fd: number, opts: AdoptOptions & { netpoll?: Netpoll; noDelay?: boolean; keepAlive?: number } = {}): Listener {
     const a = adoptSocket(fd, 'listener', opts);
-    const netpoll = opts.netpoll ?? Netpoll.current();
+    const netpoll = Netpoll.of(opts.netpoll);
     try {
       return new Listener(newFD(a.sysfd, netpoll), a.network as Network, a.local, { netpoll, noDelay: opts.noDelay, keepAlive: opts.keepAlive });
     } catch (e) {

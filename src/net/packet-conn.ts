@@ -134,7 +134,7 @@ export class PacketConn implements AsyncDisposable, ErrorWrapper {
     const a = adoptSocket(fd, 'packet', opts);
     let pfd: FD;
     try {
-      pfd = new FD(a.sysfd, { netpoll: opts.netpoll ?? Netpoll.current(), isStream: false, zeroReadIsEOF: false });
+      pfd = new FD(a.sysfd, { netpoll: Netpoll.of(opts.netpoll), isStream: false, zeroReadIsEOF: false });
     } catch (e) {
       if (a.sysfd !== fd) closeRaw(a.sysfd);
       throw new OpError({ op: 'file', net: 'file+net', cause: e });

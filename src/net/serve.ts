@@ -13,6 +13,7 @@ import { applySocketOptions, boundToOne, socketOptions } from './sock.ts';
 import type { Listener } from './listener.ts';
 import { servers, type ServerStatsSource } from '../netpoll/stats.ts';
 import { serverConn } from '../netpoll/channels.ts';
+import { optionsBag, signalArg } from '../sys/args.ts';
 
 export { ServeConn, SCRATCH_SIZE, type ServeHandler } from './serve-conn.ts';
 
@@ -43,7 +44,8 @@ const ALSO_TEMPORARY: ReadonlySet<string> = new Set(['ENOBUFS', 'ENOMEM', 'EPERM
  * the listener is closed (by close(), or by aborting `signal`); rejects with
  * an OpError if accept fails for good, after closing the listener.
  */
-export async function serve(listener: Listener, handler: ServeHandler, opts: ServeOptions = {}): Promise<void> {
+export async function serve(listener: Listener, handler: ServeHandler, options?: ServeOptions): Promise<void> {
+  const opts = optionsBag(options, 'serve');
   if (handler === null || typeof handler !== 'object' || typeof handler.onData !== 'function') {
     throw new TypeError('netpoll: serve needs a handler object with an onData method');
   }
@@ -75,7 +77,7 @@ export async function serve(listener: Listener, handler: ServeHandler, opts: Ser
   servers.add(stats);
   const tcp = listener.network !== 'unix';
 
-  const signal = opts.signal;
+  const signal = signalArg(opts.signal);
   const stop = (): void => {
     if (!listener.closed) void listener.close();
   };

@@ -14,6 +14,7 @@ import { PollCache, tokenOf } from './poll-cache.ts';
 import { PollDesc, type PollDescHost } from './poll-desc.ts';
 import { debug } from './debug.ts';
 import { counters } from './stats.ts';
+import { optionsBag } from '../sys/args.ts';
 
 export interface NetpollOptions extends PollerOptions {
   /**
@@ -50,6 +51,17 @@ export class Netpoll implements PollDescHost {
     return current;
   }
 
+  /**
+   * The Netpoll an options bag names, or this thread's when it names none.
+   *
+   * @example const np = Netpoll.of(opts.netpoll);
+   */
+  static of(np: unknown): Netpoll {
+    if (np === undefined || np === null) return Netpoll.current();
+    if (!(np instanceof Netpoll)) throw new TypeError('netpoll: the netpoll option must be a Netpoll');
+    return np;
+  }
+
   readonly poller: Poller;
   readonly timers = new DeadlineTimers();
   private readonly cache = new PollCache();
@@ -57,7 +69,8 @@ export class Netpoll implements PollDescHost {
   private waiting = 0;
   private isShutdown = false;
 
-  constructor(opts: NetpollOptions = {}) {
+  constructor(options?: NetpollOptions) {
+    const opts = optionsBag(options, 'Netpoll');
     this.poller = createPoller(opts);
     try {
       const driver = opts.driver ?? 'loop';
@@ -84,6 +97,12 @@ export class Netpoll implements PollDescHost {
   open(fd: number): PollDesc {
     if (this.isShutdown) throw new PollerShutdownError('open');
     checkFd(fd);
+    // Closing a poller's own epoll/kqueue or wake-up descriptor through an FD
+    // would silently stop every Netpoll that uses it (Go keeps its poller's
+    // descriptors out of reach: poll.IsPollDescriptor).
+    for (const np of live) {
+      if (np.poller.isPollDescriptor(fd)) throw new RangeError(`netpoll: fd ${fd} belongs to a Netpoll's own ${np.poller.backend} poller and cannot be registered`);
+    }
     const { slot, seq } = this.cache.alloc();
     const pd = new PollDesc(this, fd, slot, seq);
     try {

@@ -141,6 +141,7 @@ export class PollDesc {
    * is parked on that mode.
    */
   park(mode: 'r' | 'w', p: Parker): boolean {
+    if (typeof p?.pdReady !== 'function') throw new TypeError('netpoll: park() takes a Parker (pdReady and pdFail)');
     const read = mode === 'r';
     if ((this.st & (read ? R_ERR : W_ERR)) !== 0) throw this.checkErr(mode)!;
     const ready = read ? R_READY : W_READY;

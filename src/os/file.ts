@@ -23,6 +23,7 @@ import { pathError, PathError } from './errors.ts';
 import { kindOf, pollableKind, type FileKind } from './kind.ts';
 import { PooledIO } from './pooled.ts';
 import { NoPriorityError, PriorityEntry } from './priority.ts';
+import { restOf } from '../sys/args.ts';
 
 const EAGAIN = -C.EAGAIN;
 
@@ -100,7 +101,7 @@ export class File implements DuplexIO, AsyncDisposable, ErrorWrapper {
     const name = opts.name ?? `fd ${sysfd}`;
     if (typeof name !== 'string') throw new TypeError('netpoll: a file name must be a string');
     const stream = opts.stream ?? true;
-    const np = opts.netpoll ?? Netpoll.current();
+    const np = Netpoll.of(opts.netpoll);
     let kind: FileKind;
     try {
       kind = kindOf(sysfd);
@@ -177,7 +178,7 @@ export class File implements DuplexIO, AsyncDisposable, ErrorWrapper {
 
   private async poolRead(buf: Uint8Array, offset: number, length: number | undefined, position: number | null,
                          signal: AbortSignal | undefined): Promise<number | null> {
-    length ??= (buf?.byteLength ?? 0) - offset;
+    length ??= restOf(buf, offset);
     checkRange(buf, offset, length);
     if (length === 0) return 0;
     try {
@@ -196,7 +197,7 @@ export class File implements DuplexIO, AsyncDisposable, ErrorWrapper {
 
   private async poolWrite(buf: Uint8Array, offset: number, length: number | undefined, position: number | null,
                           signal: AbortSignal | undefined, op: string): Promise<number> {
-    length ??= (buf?.byteLength ?? 0) - offset;
+    length ??= restOf(buf, offset);
     checkRange(buf, offset, length);
     try {
       return await this.pool!.write(buf, offset, length, position, signal);
@@ -212,7 +213,7 @@ export class File implements DuplexIO, AsyncDisposable, ErrorWrapper {
    * FIFO, socket or terminal has no offset: ESPIPE ("illegal seek").
    */
   async pread(buf: Uint8Array, position: number, offset = 0, length?: number, signal?: AbortSignal): Promise<number> {
-    length ??= (buf?.byteLength ?? 0) - offset;
+    length ??= restOf(buf, offset);
     checkRange(buf, offset, length);
     checkPosition(position);
     if (this.pfd === null) return (await this.poolRead(buf, offset, length, position, signal))!;
@@ -228,7 +229,7 @@ export class File implements DuplexIO, AsyncDisposable, ErrorWrapper {
 
   /** pwrite(2) until all length bytes are at file offset `position` on; ESPIPE where there is no offset. */
   async pwrite(buf: Uint8Array, position: number, offset = 0, length?: number, signal?: AbortSignal): Promise<number> {
-    length ??= (buf?.byteLength ?? 0) - offset;
+    length ??= restOf(buf, offset);
     checkRange(buf, offset, length);
     checkPosition(position);
     if (this.pfd === null) return this.poolWrite(buf, offset, length, position, signal, 'pwrite');

@@ -3,6 +3,7 @@ import { IS_LINUX } from '../sys/platform.ts';
 import { EpollPoller } from './epoll.ts';
 import { KqueuePoller } from './kqueue.ts';
 import type { Backend, BackendChoice, Poller } from './types.ts';
+import { optionsBag } from '../sys/args.ts';
 
 export type { Backend, BackendChoice, Mode, Poller, ReadyCallback, WakerHandle } from './types.ts';
 export { PollerShutdownError } from './errors.ts';
@@ -29,6 +30,6 @@ export function resolveBackend(choice: BackendChoice = 'auto'): Backend {
   throw new RangeError(`netpoll: backend must be 'auto', 'epoll' or 'kqueue', got ${JSON.stringify(choice)}`);
 }
 
-export function createPoller(opts: PollerOptions = {}): Poller {
-  return resolveBackend(opts.backend) === 'epoll' ? new EpollPoller() : new KqueuePoller();
+export function createPoller(opts?: PollerOptions): Poller {
+  return resolveBackend(optionsBag(opts, 'createPoller').backend) === 'epoll' ? new EpollPoller() : new KqueuePoller();
 }

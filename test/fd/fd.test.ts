@@ -652,6 +652,30 @@ for (const backend of backends) {
       assert.equal(openFdCount(), before);
       assert.equal(np.size, 0);
     });
+
+    test("a Netpoll's own descriptors (its poller, its wake-up) cannot become an FD, on any Netpoll; both keep working", async () => {
+      const other = new Netpoll({ backend });
+      try {
+        const handle = other.poller.waker();
+        const own = [other.poller.fd, np.poller.fd, ...(handle.kind === 'kevent-user' ? [] : [handle.fd])];
+        for (const sysfd of own) {
+          assert.throws(() => new FD(sysfd, { netpoll: np }), (e: unknown) => e instanceof RangeError && /own .* poller/.test(String(e)), `fd ${sysfd}`);
+          assert.ok(fdIsOpen(sysfd), `fd ${sysfd} is still open`);
+        }
+        assert.equal(np.size, 0);
+        const [a, b] = pair();
+        const r = a.read(new Uint8Array(4));
+        await b.write(Uint8Array.of(7));
+        assert.equal(await r, 1);
+        const [c, d] = socketPair();
+        const fc = new FD(c, { netpoll: other });
+        const fdd = new FD(d, { netpoll: other });
+        const r2 = fc.read(new Uint8Array(4));
+        await fdd.write(Uint8Array.of(8));
+        assert.equal(await r2, 1);
+        await fc.close(); await fdd.close();
+      } finally { other.shutdown(); }
+    });
   });
 }
 
