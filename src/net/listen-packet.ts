@@ -15,11 +15,11 @@ import { Addr, AddrError, checkPacketNetwork, parseLocalAddress, resolveUDPAddrs
 import { OpError } from './errors.ts';
 import { parseIP } from './ip.ts';
 import type { GroupInterface } from './multicast.ts';
-import { PacketConn } from './packet-conn.ts';
+import { PacketConn, type PacketBatching } from './packet-conn.ts';
 import { checkPacketOptions, packetFamily, packetSocket, type PacketSocketOptions } from './packet-sock.ts';
 import { controlNetwork } from './control.ts';
 
-export interface ListenPacketOptions extends PacketSocketOptions {
+export interface ListenPacketOptions extends PacketSocketOptions, PacketBatching {
   /** The Netpoll to register with; default Netpoll.current(). */
   netpoll?: Netpoll;
   /** Cancels a name lookup still in progress. */
@@ -57,8 +57,45 @@ function bindAddr(fd: number, a: Addr, family: 'inet4' | 'inet6' | 'unix'): void
   if (e < 0) throw new SyscallError('bind', -e);
 }
 
+/** The checks both listenPacket and dialPacket start with: the network, the signal, the options. */
+function begin(op: 'listen' | 'dial', network: PacketNetwork, opts: ListenPacketOptions): { net: PacketNetwork; np: Netpoll } {
+  let net: PacketNetwork;
+  try {
+    net = checkPacketNetwork(network);
+  } catch (e) {
+    throw new OpError({ op, net: String(network), cause: e });
+  }
+  opts.signal?.throwIfAborted();
+  checkPacketOptions(opts);
+  return { net, np: Netpoll.of(opts.netpoll) };
+}
+
+/**
+ * The socket with its options, the control hook, then setup (bind, connect);
+ * closed again if any step fails. Then the PacketConn around it.
+ */
+function build(op: 'listen' | 'dial', net: PacketNetwork, np: Netpoll, opts: ListenPacketOptions, laddr: Addr | null, raddr: Addr | null,
+               setup: (sysfd: number, family: 'inet4' | 'inet6' | 'unix') => void): PacketConn {
+  opts.signal?.throwIfAborted();
+  const { family, ipv6only } = packetFamily(net, laddr, raddr, op);
+  let sysfd = -1;
+  try {
+    sysfd = packetSocket(family, ipv6only, opts);
+    opts.control?.(controlNetwork(net, family), (raddr ?? laddr)!.toString(), sysfd);
+    setup(sysfd, family);
+  } catch (e) {
+    if (sysfd >= 0) closeRaw(sysfd);
+    throw fail(op, net, e, opts.signal, op === 'dial' ? laddr : null, raddr ?? laddr);
+  }
+  try {
+    return open(sysfd, net, family, op === 'dial' ? raddr : null, np, opts);
+  } catch (e) {
+    throw fail(op, net, e, opts.signal, op === 'dial' ? laddr : null, raddr ?? laddr);
+  }
+}
+
 /** Wraps the bound (and maybe connected) raw socket; closes it if that fails. */
-function open(sysfd: number, net: PacketNetwork, family: 'inet4' | 'inet6' | 'unix', peer: Addr | null, np: Netpoll): PacketConn {
+function open(sysfd: number, net: PacketNetwork, family: 'inet4' | 'inet6' | 'unix', peer: Addr | null, np: Netpoll, opts: PacketBatching): PacketConn {
   let fd: FD;
   try {
     fd = new FD(sysfd, { netpoll: np, isStream: false, zeroReadIsEOF: false });
@@ -69,7 +106,7 @@ function open(sysfd: number, net: PacketNetwork, family: 'inet4' | 'inet6' | 'un
   try {
     const sa = decodeSockaddr(fd.getsockname());
     const local = sa.family === 'unix' ? Addr.unix(sa.path, 'unixgram') : Addr.fromSockaddr(sa, 'datagram');
-    return new PacketConn(fd, net, family, local, peer);
+    return new PacketConn(fd, net, family, local, peer, opts);
   } catch (e) {
     void fd.close().catch(() => {});
     throw e;
@@ -88,16 +125,8 @@ function open(sysfd: number, net: PacketNetwork, family: 'inet4' | 'inet6' | 'un
  * await pc.writeTo(buf, addr, 0, n);
  */
 export async function listenPacket(network: PacketNetwork, address: string, opts: ListenPacketOptions = {}): Promise<PacketConn> {
-  let net: PacketNetwork;
-  try {
-    net = checkPacketNetwork(network);
-  } catch (e) {
-    throw new OpError({ op: 'listen', net: String(network), cause: e });
-  }
+  const { net, np } = begin('listen', network, opts);
   const { signal } = opts;
-  signal?.throwIfAborted();
-  checkPacketOptions(opts);
-  const np = Netpoll.of(opts.netpoll);
   let laddr: Addr;
   try {
     if (typeof address !== 'string') throw new TypeError(`netpoll: address must be a string, got ${typeof address}`);
@@ -110,23 +139,10 @@ export async function listenPacket(network: PacketNetwork, address: string, opts
   } catch (e) {
     throw fail('listen', net, e, signal);
   }
-  signal?.throwIfAborted();
-  const { family, ipv6only } = packetFamily(net, laddr, null, 'listen');
-  let sysfd = -1;
-  try {
-    sysfd = packetSocket(family, ipv6only, opts);
-    opts.control?.(controlNetwork(net, family), laddr.toString(), sysfd);
+  return build('listen', net, np, opts, laddr, null, (sysfd, family) => {
     // An empty unixgram path stays unnamed (Linux); it can still be connected to and dial out.
     if (!(net === 'unixgram' && laddr.address === '')) bindAddr(sysfd, laddr, family);
-  } catch (e) {
-    if (sysfd >= 0) closeRaw(sysfd);
-    throw fail('listen', net, e, signal, null, laddr);
-  }
-  try {
-    return open(sysfd, net, family, null, np);
-  } catch (e) {
-    throw fail('listen', net, e, signal, null, laddr);
-  }
+  });
 }
 
 /**
@@ -140,16 +156,8 @@ export async function listenPacket(network: PacketNetwork, address: string, opts
  * const n = await pc.read(buf);
  */
 export async function dialPacket(network: PacketNetwork, address: string, opts: DialPacketOptions = {}): Promise<PacketConn> {
-  let net: PacketNetwork;
-  try {
-    net = checkPacketNetwork(network);
-  } catch (e) {
-    throw new OpError({ op: 'dial', net: String(network), cause: e });
-  }
+  const { net, np } = begin('dial', network, opts);
   const { signal } = opts;
-  signal?.throwIfAborted();
-  checkPacketOptions(opts);
-  const np = Netpoll.of(opts.netpoll);
   let raddr: Addr;
   let laddr: Addr | null = null;
   try {
@@ -165,26 +173,13 @@ export async function dialPacket(network: PacketNetwork, address: string, opts: 
   } catch (e) {
     throw fail('dial', net, e, signal, laddr);
   }
-  signal?.throwIfAborted();
-  const { family, ipv6only } = packetFamily(net, laddr, raddr, 'dial');
-  let sysfd = -1;
-  try {
-    sysfd = packetSocket(family, ipv6only, opts);
-    opts.control?.(controlNetwork(net, family), raddr.toString(), sysfd);
+  return build('dial', net, np, opts, laddr, raddr, (sysfd, family) => {
     if (laddr !== null && !(net === 'unixgram' && laddr.address === '')) bindAddr(sysfd, laddr, family);
     const { bytes, length } = encodeSockaddr(raddr.toSockaddr(family));
     let e: number;
     do e = sock.connect(sysfd, bytes, length); while (e === -C.EINTR);
     if (e < 0) throw new SyscallError('connect', -e);
-  } catch (e) {
-    if (sysfd >= 0) closeRaw(sysfd);
-    throw fail('dial', net, e, signal, laddr, raddr);
-  }
-  try {
-    return open(sysfd, net, family, raddr, np);
-  } catch (e) {
-    throw fail('dial', net, e, signal, laddr, raddr);
-  }
+  });
 }
 
 export interface ListenMulticastOptions extends ListenPacketOptions {
@@ -208,8 +203,8 @@ export async function listenMulticastUDP(network: 'udp' | 'udp4' | 'udp6', group
   const pc = await listenPacket(network, groupAddress, { ...opts, reuseAddr: true, reusePort: opts.reusePort ?? !IS_LINUX });
   try {
     const v4 = ip.length === 4 || (ip.length === 16 && ip.subarray(0, 12).every((b, i) => b === (i < 10 ? 0 : 0xff)));
-    if (v4) pc.fd.setsockoptInt(M.IPPROTO_IP, M.IP_MULTICAST_LOOP, 0);
-    else pc.fd.setsockoptInt(C.IPPROTO_IPV6, M.IPV6_MULTICAST_LOOP, 0);
+    if (v4) pc.setsockoptInt(M.IPPROTO_IP, M.IP_MULTICAST_LOOP, 0);
+    else pc.setsockoptInt(C.IPPROTO_IPV6, M.IPV6_MULTICAST_LOOP, 0);
     pc.joinGroup(host!, opts.interface);
     return pc;
   } catch (e) {

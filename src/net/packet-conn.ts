@@ -25,6 +25,8 @@ import { checkSendOob, readMsgOn, span, type ReadMsgResult } from './msg-io.ts';
 import { joinGroup, type GroupInterface } from './multicast.ts';
 import { PacketInfo } from './packet-info.ts';
 import { RECEIVER_FULL, recvOne, RecvFromOp, SendToOp } from './packet-ops.ts';
+import { ReadAhead } from './packet-readahead.ts';
+import { SendQueue } from './packet-sendq.ts';
 import type { Family } from './sock.ts';
 
 const EINTR = -C.EINTR, EAGAIN = -C.EAGAIN, ENOBUFS = -C.ENOBUFS;
@@ -59,6 +61,27 @@ export interface ReadFromResult {
   truncated: boolean;
 }
 
+/**
+ * How a PacketConn batches under its one-datagram calls (Linux; elsewhere
+ * both are off). Neither changes what a read or write returns.
+ */
+export interface PacketBatching {
+  /**
+   * Read-ahead (default true): while datagrams keep arriving faster than
+   * they are read, one recvmmsg pulls several and the next reads are served
+   * from them; sparse traffic reads one datagram per call. Turned off for
+   * good once `fd` or syscallConn() is handed out or readMsg is used, since
+   * another reader then shares the socket. Close discards held datagrams.
+   */
+  readAhead?: boolean;
+  /**
+   * Write coalescing (default true): a writeTo or write made while a burst
+   * is served is copied at once and sent with the others of that turn in
+   * one sendmmsg; each promise still settles with its own result or error.
+   */
+  coalesceWrites?: boolean;
+}
+
 /** A destination: an Addr, or the PacketInfo a datagram arrived with (a reply costs no encoding): `pc.writeTo(buf, from)`. */
 export type PacketTarget = Addr | PacketInfo;
 
@@ -89,8 +112,7 @@ function inRange(buf: Uint8Array, offset: number, length: number): boolean {
 export class PacketConn implements AsyncDisposable, ErrorWrapper {
   /** 'udp', 'udp4', 'udp6' or 'unixgram'. */
   readonly network: PacketNetwork;
-  /** The descriptor underneath (Go's netFD.pfd), for setsockopt, rawRead and the like. */
-  readonly fd: FD;
+  private readonly pfd: FD;
   private readonly family: Family;
   private readonly local: Addr;
   private readonly peer: Addr | null;
@@ -102,10 +124,19 @@ export class PacketConn implements AsyncDisposable, ErrorWrapper {
   private batch: { names: Uint8Array; info: msg.BatchInfo } | null = null;
   private rop: RecvFromOp | null = null;
   private wop: SendToOp | null = null;
+  private readonly ahead: ReadAhead;
+  private readonly sendq: SendQueue | null;
+  /** A write went out on its own in this turn; the next one in the same turn is queued. */
+  private wroteThisTurn = false;
+  private readonly turnOver = (): void => { this.wroteThisTurn = false; };
 
   /** @internal Made by listenPacket and dialPacket. */
-  constructor(fd: FD, network: PacketNetwork, family: Family, local: Addr, peer: Addr | null) {
-    this.fd = fd;
+  constructor(fd: FD, network: PacketNetwork, family: Family, local: Addr, peer: Addr | null, opts: PacketBatching = {}) {
+    this.pfd = fd;
+    this.ahead = new ReadAhead(opts.readAhead ?? true);
+    this.sendq = (opts.coalesceWrites ?? true) && msg.HAS_MMSG
+      ? new SendQueue(fd, family === 'unix', { wrapWrite: (e) => this.wrap('write', e), pause: (ms) => this.pause(ms, undefined) })
+      : null;
     this.network = network;
     this.family = family;
     this.local = local;
@@ -114,12 +145,27 @@ export class PacketConn implements AsyncDisposable, ErrorWrapper {
     fd.errorWrapper = this;
   }
 
+  /**
+   * The descriptor underneath (Go's netFD.pfd), for setsockopt, rawRead and
+   * the like. Handing it out turns read-ahead off for good: whoever holds it
+   * may read the socket too, and must not miss datagrams held here.
+   */
+  get fd(): FD {
+    this.ahead.disable();
+    return this.pfd;
+  }
+
+  /** @internal For tests: datagrams read ahead and not yet served; written and not yet sent. */
+  batchingState(): { held: number; queued: number; readAhead: boolean } {
+    return { held: this.ahead.held(), queued: this.sendq?.pending ?? 0, readAhead: this.ahead.enabled };
+  }
+
   /** The local end (Go's LocalAddr). */
   get localAddr(): Addr { return this.local; }
   /** The connected peer (dialPacket), or null. */
   get remoteAddr(): Addr | null { return this.peer; }
   /** True once close() was called. */
-  get closed(): boolean { return this.isClosed || this.fd.closed; }
+  get closed(): boolean { return this.isClosed || this.pfd.closed; }
 
   /**
    * Adopts a UDP or Unix datagram socket (Go's net.FilePacketConn): network,
@@ -130,7 +176,7 @@ export class PacketConn implements AsyncDisposable, ErrorWrapper {
    * @example
    * const pc = PacketConn.fromFd(3);    // a datagram socket passed by a supervisor
    */
-  static fromFd(fd: number, opts: AdoptOptions & { netpoll?: Netpoll } = {}): PacketConn {
+  static fromFd(fd: number, opts: AdoptOptions & PacketBatching & { netpoll?: Netpoll } = {}): PacketConn {
     const a = adoptSocket(fd, 'packet', opts);
     let pfd: FD;
     try {
@@ -139,12 +185,13 @@ export class PacketConn implements AsyncDisposable, ErrorWrapper {
       if (a.sysfd !== fd) closeRaw(a.sysfd);
       throw new OpError({ op: 'file', net: 'file+net', cause: e });
     }
-    return new PacketConn(pfd, a.network as PacketNetwork, a.family, a.local, a.peer);
+    return new PacketConn(pfd, a.network as PacketNetwork, a.family, a.local, a.peer, opts);
   }
 
   /** Go's SyscallConn: your own system calls on the socket under the poller. */
   syscallConn(): RawConn {
-    return rawConnOf(this.fd, (op, e, signal) => this.wrap(op, e, signal));
+    this.ahead.disable();
+    return rawConnOf(this.pfd, (op, e, signal) => this.wrap(op, e, signal));
   }
 
   private wrap(op: string, e: unknown, signal?: AbortSignal, addr?: Addr | null): unknown {
@@ -158,11 +205,11 @@ export class PacketConn implements AsyncDisposable, ErrorWrapper {
 
   // One reused record per direction while the FD's lock is free and no signal is given (FD's own rule).
   private recvOp(signal: AbortSignal | undefined): RecvFromOp {
-    return signal === undefined && this.fd.mu.isFree(true) ? (this.rop ??= new RecvFromOp(this.fd)) : new RecvFromOp(this.fd);
+    return signal === undefined && this.pfd.mu.isFree(true) ? (this.rop ??= new RecvFromOp(this.pfd, this.ahead)) : new RecvFromOp(this.pfd, this.ahead);
   }
   private sendOp(signal: AbortSignal | undefined): SendToOp {
     const unix = this.family === 'unix';
-    return signal === undefined && this.fd.mu.isFree(false) ? (this.wop ??= new SendToOp(this.fd, unix)) : new SendToOp(this.fd, unix);
+    return signal === undefined && this.pfd.mu.isFree(false) ? (this.wop ??= new SendToOp(this.pfd, unix)) : new SendToOp(this.pfd, unix);
   }
 
   // ---- reading ---------------------------------------------------------------
@@ -201,6 +248,8 @@ export class PacketConn implements AsyncDisposable, ErrorWrapper {
         return Promise.reject(this.wrap('read', e, signal));
       }
     }
+    // Replies written while held datagrams were served go out before the next wait (one sendmmsg).
+    if (this.sendq !== null && this.ahead.held() === 0) this.sendq.flush();
     return this.recvOp(signal).set(buf, off, len, from, signal).run();
   }
 
@@ -222,9 +271,16 @@ export class PacketConn implements AsyncDisposable, ErrorWrapper {
    * const fds = parseUnixRights(oob, oobn);
    */
   async readMsg(buf: Uint8Array, oob: Uint8Array | null, signal?: AbortSignal): Promise<ReadMsgResult> {
+    // Control data cannot be read ahead: from here on every read is its own system call.
+    this.ahead.disable();
+    if (this.ahead.held() > 0) {
+      const from = new PacketInfo();
+      await this.readFromInto(buf, from, 0, undefined, signal);
+      return { n: from.n, oobn: 0, flags: from.truncated ? M.MSG_TRUNC : 0, truncated: from.truncated, controlTruncated: false, addr: from.addr() };
+    }
     try {
       const [off, len] = span(buf, 0, undefined);
-      return await readMsgOn(this.fd, buf, off, len, oob, true, signal);
+      return await readMsgOn(this.pfd, buf, off, len, oob, true, signal);
     } catch (e) {
       throw this.wrap('read', e, signal);
     }
@@ -251,9 +307,21 @@ export class PacketConn implements AsyncDisposable, ErrorWrapper {
         if (!(infos[i] instanceof PacketInfo)) throw new TypeError(`netpoll: readBatch info ${i} is not a PacketInfo`);
       }
       let res = 0;
+      if (this.ahead.held() > 0) {
+        let got = 0;
+        await this.pfd.rawRead((sysfd) => {
+          while (got < count && this.ahead.held() > 0) {
+            const b = bufs[got]!;
+            this.ahead.read(sysfd, b, 0, b.byteLength, infos[got]!, false);
+            got++;
+          }
+          return true;
+        }, signal);
+        return got;
+      }
       if (msg.HAS_MMSG) {
         const b = this.batchState(count);
-        await this.fd.rawRead((sysfd) => {
+        await this.pfd.rawRead((sysfd) => {
           do res = msg.recvmmsg(sysfd, bufs, count, b.names, 0, b.info); while (res === EINTR);
           return res !== EAGAIN;
         }, signal);
@@ -266,7 +334,7 @@ export class PacketConn implements AsyncDisposable, ErrorWrapper {
         return res;
       }
       let got = 0;
-      await this.fd.rawRead((sysfd) => {
+      await this.pfd.rawRead((sysfd) => {
         while (got < count) {
           const b = bufs[got]!;
           res = recvOne(sysfd, b, 0, b.byteLength, infos[got]!);
@@ -315,6 +383,11 @@ export class PacketConn implements AsyncDisposable, ErrorWrapper {
     } catch (e) {
       return Promise.reject(this.wrap('write', e, signal, to instanceof Addr ? to : null));
     }
+    const q = this.sendq;
+    if (q !== null) {
+      if (this.coalesce(q, len, signal)) return q.push(buf, off, len, sa, saLen);
+      q.flush();
+    }
     const p = this.sendOp(signal).set(buf, off, len, sa, saLen, signal).run();
     if (this.family !== 'unix') return p;
     return p.catch((e: unknown) => this.receiverFull(e, buf, off, len, sa, saLen, signal, to instanceof Addr ? to : null));
@@ -331,9 +404,29 @@ export class PacketConn implements AsyncDisposable, ErrorWrapper {
         return Promise.reject(this.wrap('write', e, signal));
       }
     }
+    const q = this.sendq;
+    if (q !== null) {
+      if (this.coalesce(q, len, signal)) return q.push(buf, off, len, null, 0);
+      q.flush();
+    }
     const p = this.sendOp(signal).set(buf, off, len, null, 0, signal).run();
     if (this.family !== 'unix') return p;
     return p.catch((e: unknown) => this.receiverFull(e, buf, off, len, null, 0, signal, null));
+  }
+
+  /**
+   * A write joins the queue in a burst: datagrams held by read-ahead are
+   * being served, writes are already queued, or another write went out in
+   * this same turn (before any await). It then leaves with the others in
+   * one sendmmsg. A lone write goes at once; a write with a signal goes on
+   * its own.
+   */
+  private coalesce(q: SendQueue, len: number, signal: AbortSignal | undefined): boolean {
+    if (signal !== undefined || this.isClosed || len > SendQueue.MAX_QUEUED) return false;
+    if (q.pending > 0 || this.ahead.held() > 0 || this.wroteThisTurn) return true;
+    this.wroteThisTurn = true;
+    queueMicrotask(this.turnOver);
+    return false;
   }
 
   /** A unixgram send that met a full receiver goes on with sendLoop's timer retries; any other error stands. */
@@ -347,7 +440,7 @@ export class PacketConn implements AsyncDisposable, ErrorWrapper {
   private async sendSlow(buf: Uint8Array, off: number, len: number, sa: Uint8Array | null, saLen: number,
                          signal: AbortSignal | undefined, to: Addr | null): Promise<number> {
     try {
-      return await this.sendLoop((sysfd) => msg.sendto(sysfd, buf, off, len, 0, sa, saLen), signal, sa === null ? 'write' : 'sendto');
+      return await this.sendLoop((sysfd) => msg.sendto(sysfd, buf, off, len, 0, sa, saLen), signal, sa === null ? 'write' : 'sendto', true);
     } catch (e) {
       throw this.wrap('write', e, signal, to);
     }
@@ -412,7 +505,9 @@ export class PacketConn implements AsyncDisposable, ErrorWrapper {
    * (and BSDs say ENOBUFS), so those retry on a short timer instead, until
    * the write deadline.
    */
-  private async sendLoop(trySend: (sysfd: number) => number, signal: AbortSignal | undefined, syscall: string): Promise<number> {
+  private async sendLoop(trySend: (sysfd: number) => number, signal: AbortSignal | undefined, syscall: string, retry = false): Promise<number> {
+    // Queued datagrams go first: they were written before this one (a retry of an earlier write was not).
+    if (!retry) this.sendq?.flush();
     const timerRetry = this.family === 'unix';
     let res = 0;
     const attempt = (sysfd: number): boolean => {
@@ -420,7 +515,7 @@ export class PacketConn implements AsyncDisposable, ErrorWrapper {
       return res !== EAGAIN || timerRetry;
     };
     for (let backoff = 1; ; backoff = Math.min(backoff * 2, MAX_BACKOFF_MS)) {
-      await this.fd.rawWrite(attempt, signal);
+      await this.pfd.rawWrite(attempt, signal);
       if (res >= 0) return res;
       if (res !== EAGAIN && res !== ENOBUFS) throw new SyscallError(syscall, -res);
       await this.pause(backoff, signal);
@@ -481,9 +576,9 @@ export class PacketConn implements AsyncDisposable, ErrorWrapper {
 
   private deadline(d: DeadlineInput, mode: 'r' | 'w' | 'rw'): void {
     this.control('set', () => {
-      if (mode === 'r') this.fd.setReadDeadline(d ?? null);
-      else if (mode === 'w') this.fd.setWriteDeadline(d ?? null);
-      else this.fd.setDeadline(d ?? null);
+      if (mode === 'r') this.pfd.setReadDeadline(d ?? null);
+      else if (mode === 'w') this.pfd.setWriteDeadline(d ?? null);
+      else this.pfd.setDeadline(d ?? null);
       if (mode !== 'r') this.wdeadline = d === null || d === undefined ? 0 : d instanceof Date ? d.getTime() : d;
     });
   }
@@ -498,13 +593,18 @@ export class PacketConn implements AsyncDisposable, ErrorWrapper {
   /** An int socket option's current value (SO_RCVBUF, SO_SNDBUF, SO_BROADCAST, …). */
   getsockoptInt(level: number, name: number): number {
     let v = 0;
-    this.control('get', () => { v = this.fd.getsockoptInt(level, name); });
+    this.control('get', () => { v = this.pfd.getsockoptInt(level, name); });
     return v;
+  }
+
+  /** Sets an int socket option (Go's syscall.SetsockoptInt through SyscallConn, without handing the descriptor out). */
+  setsockoptInt(level: number, name: number, v: number): void {
+    this.control('set', () => this.pfd.setsockoptInt(level, name, v));
   }
 
   private intOption(level: number, name: number, v: number, flag = false): void {
     if (!flag && (!Number.isInteger(v) || v <= 0 || v > 0x7fffffff)) throw new RangeError(`netpoll: buffer size must be a positive integer, got ${String(v)}`);
-    this.control('set', () => this.fd.setsockoptInt(level, name, v));
+    this.control('set', () => this.pfd.setsockoptInt(level, name, v));
   }
 
   /**
@@ -513,12 +613,12 @@ export class PacketConn implements AsyncDisposable, ErrorWrapper {
    * here it also works on any udp PacketConn.
    */
   joinGroup(group: string, iface?: GroupInterface): void {
-    this.control('set', () => joinGroup(this.fd, this.family, group, iface, true));
+    this.control('set', () => joinGroup(this.pfd, this.family, group, iface, true));
   }
 
   /** Leaves a group joined with joinGroup. */
   leaveGroup(group: string, iface?: GroupInterface): void {
-    this.control('set', () => joinGroup(this.fd, this.family, group, iface, false));
+    this.control('set', () => joinGroup(this.pfd, this.family, group, iface, false));
   }
 
   private control(op: string, f: () => void): void {
@@ -537,7 +637,11 @@ export class PacketConn implements AsyncDisposable, ErrorWrapper {
   close(): Promise<void> {
     if (this.isClosed) throw this.wrap('close', new NetClosingError());
     this.isClosed = true;
-    return this.fd.close().catch((e: unknown) => { debug('net: close fd %d: %o', this.fd.sysfd, e); });
+    // Queued datagrams were written before close: they go now if the socket takes them; held ones are discarded.
+    this.sendq?.flush();
+    this.ahead.release();
+    const q = this.sendq;
+    return this.pfd.close().finally(() => q?.release()).catch((e: unknown) => { debug('net: close fd %d: %o', this.pfd.sysfd, e); });
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -12,6 +12,7 @@ import { SIZEOF_SOCKADDR_STORAGE } from '../sys/sockaddr.ts';
 import { Op, type OpHost } from '../fd/ops.ts';
 import { settled } from '../fd/op-kinds.ts';
 import type { PacketInfo } from './packet-info.ts';
+import type { ReadAhead } from './packet-readahead.ts';
 
 const EINTR = -C.EINTR, EAGAIN = -C.EAGAIN, ENOBUFS = -C.ENOBUFS;
 
@@ -49,10 +50,12 @@ export class RecvFromOp extends Op<PacketInfo> {
   private off = 0;
   private len = 0;
   private from: PacketInfo | null = null;
+  /** This read had to wait for readiness: the read-ahead's hint that traffic is sparse. */
+  private waited = false;
   protected readonly mode = 'r';
   protected override readonly wraps = 'read';
 
-  constructor(fd: OpHost) { super(fd); }
+  constructor(fd: OpHost, private readonly ahead: ReadAhead) { super(fd); }
 
   set(buf: Uint8Array, off: number, len: number, from: PacketInfo, signal: AbortSignal | undefined): this {
     this.buf = buf;
@@ -60,14 +63,15 @@ export class RecvFromOp extends Op<PacketInfo> {
     this.len = len;
     this.from = from;
     this.signal = signal;
+    this.waited = false;
     return this;
   }
 
   protected attempt(): boolean {
     // The range is checked again inside recvfrom: a buffer shrunk while the read waited is a RangeError.
-    const res = recvOne(this.fd.sysfd, this.buf, this.off, this.len, this.from!);
+    const res = this.ahead.read(this.fd.sysfd, this.buf, this.off, this.len, this.from!, this.waited);
     if (res >= 0) return true;
-    if (res === EAGAIN) return false;
+    if (res === EAGAIN) { this.waited = true; return false; }
     throw new SyscallError(msg.RECV_TRUNC_REPORTS_LENGTH ? 'recvfrom' : 'recvmsg', -res);
   }
 
