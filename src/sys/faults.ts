@@ -10,8 +10,10 @@
 // call (default 0):
 //   seed=N      the PRNG seed (each worker thread mixes in its thread id)
 //   eintr=P     EINTR before read/recv/readv/write/send/writev/accept/accept4,
-//               a blocking epoll_wait/poll, and after connect (the connect goes
-//               on, as an interrupted connect(2) does)
+//               the datagram and message calls (recvfrom/sendto/recvmsg/
+//               sendmsg/recvmmsg/sendmmsg), a blocking epoll_wait/poll, and
+//               after connect (the connect goes on, as an interrupted
+//               connect(2) does)
 //   closeintr=P close(2) closes the descriptor, then says EINTR (Linux does)
 //   eagain=P    spurious EAGAIN on a socket some epoll watches; the fault then
 //               re-arms the socket's edge (EPOLL_CTL_MOD with its own event),
@@ -162,6 +164,13 @@ function ioWrapper(name: string, f: Fn, r: FaultRates): Fn | null {
         return moved(fd as number, f(fd, iov, cnt));
       };
     }
+    case 'recvfrom': case 'sendto': case 'recvmsg': case 'sendmsg': case 'recvmmsg': case 'sendmmsg':
+      // A datagram is never split and a datagram socket has no stream to reset: EINTR and spurious EAGAIN only.
+      return (...a: unknown[]): number => {
+        const fd = a[0] as number;
+        if (sockets.has(fd) && before(fd, r, false) < 0) return -1;
+        return f(...a);
+      };
     case 'accept': case 'accept4':
       return (...a: unknown[]): number => {
         const fd = a[0] as number;
