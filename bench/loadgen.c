@@ -79,31 +79,7 @@ static void check_deadline(void) {
 }
 
 // ---------- CPU accounting ----------
-static long clk_tck = 100;
-// utime+stime of a process, in microseconds; -1 if unreadable. The process
-// figure in /proc/PID/stat sums all its threads (worker-thread servers too).
-static long long proc_cpu_us(int pid) {
-  if (pid <= 0) return -1;
-  char path[64], buf[1024];
-  snprintf(path, sizeof path, "/proc/%d/stat", pid);
-  FILE *f = fopen(path, "r");
-  if (!f) return -1;
-  size_t n = fread(buf, 1, sizeof buf - 1, f);
-  fclose(f);
-  buf[n] = 0;
-  char *p = strrchr(buf, ')');  // comm may contain spaces; fields follow the last ')'
-  if (!p) return -1;
-  unsigned long long ut = 0, st = 0;
-  // after ')': state(3) ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime(14) stime(15)
-  if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2) return -1;
-  return (long long)((ut + st) * 1000000ull / (unsigned long long)clk_tck);
-}
-static long long self_cpu_us(void) {
-  struct rusage ru;
-  getrusage(RUSAGE_SELF, &ru);
-  return (long long)ru.ru_utime.tv_sec * 1000000 + ru.ru_utime.tv_usec + (long long)ru.ru_stime.tv_sec * 1000000 +
-         ru.ru_stime.tv_usec;
-}
+#include "proc-cpu.h"
 
 // ---------- latency histogram ----------
 // Log-linear buckets of nanoseconds: exact below 128 ns, then 64 sub-buckets
@@ -612,7 +588,6 @@ int main(int argc, char **argv) {
     return 2;
   }
   signal(SIGPIPE, SIG_IGN);
-  clk_tck = sysconf(_SC_CLK_TCK);
   raise_fd_limit();
   epfd = epoll_create1(EPOLL_CLOEXEC);
   int is_idle = !strcmp(opt_mode, "idle");

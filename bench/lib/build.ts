@@ -21,9 +21,12 @@ function hashOf(file: string, extra: string): string {
   return createHash('sha256').update(readFileSync(file)).update(extra).digest('hex').slice(0, 12);
 }
 
+/** The header the load generators share: part of their hash, so an edit to it rebuilds them. */
+export const SHARED_HEADER = resolve(BENCH_DIR, 'proc-cpu.h');
+
 function buildC(name: string, src: string): string {
   const flags = ['-O2', '-Wall'];
-  const out = join(BUILD_DIR, `${name}-${hashOf(src, flags.join(' '))}`);
+  const out = join(BUILD_DIR, `${name}-${hashOf(src, flags.join(' ') + readFileSync(SHARED_HEADER, 'utf8'))}`);
   if (existsSync(out)) return out;
   const tmp = `${out}.tmp${process.pid}`;
   execFileSync('cc', [...flags, '-o', tmp, src], { stdio: ['ignore', 'inherit', 'inherit'] });

@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { SHARED_HEADER } from '../lib/build.ts';
 import { BENCH_DIR, BUILD_DIR, LOADGEN_CPUS, RESULTS_DIR, SERVER_CPUS } from '../lib/paths.ts';
 
 const HERE = resolve(BENCH_DIR, 'udp');
@@ -32,7 +33,7 @@ function parse(argv: string[]): Args {
 }
 
 function hashed(src: string, name: string): string {
-  return join(BUILD_DIR, `${name}-${createHash('sha256').update(readFileSync(src)).digest('hex').slice(0, 12)}`);
+  return join(BUILD_DIR, `${name}-${createHash('sha256').update(readFileSync(src)).update(readFileSync(SHARED_HEADER)).digest('hex').slice(0, 12)}`);
 }
 
 function buildC(name: string, file: string): string {

@@ -24,31 +24,35 @@ export interface MsgConstants {
   HAS_IP_MREQN: boolean;
 }
 
-const bsd = {
-  MSG_TRUNC: 0x10, MSG_CTRUNC: 0x20, MSG_DONTWAIT: 0x80, MSG_PEEK: 0x2, SCM_RIGHTS: 1,
-  EMSGSIZE: 40, EDESTADDRREQ: 39, EAFNOSUPPORT: 47, EADDRINUSE: 48, EPROTOTYPE: 41, EOPNOTSUPP: 45,
-  EHOSTUNREACH: 65, ENETUNREACH: 51,
-  SO_BROADCAST: 0x20, IPPROTO_IP: 0, IPPROTO_UDP: 17,
-  IP_MULTICAST_IF: 9, IP_MULTICAST_TTL: 10, IP_MULTICAST_LOOP: 11, IP_ADD_MEMBERSHIP: 12, IP_DROP_MEMBERSHIP: 13,
-  IPV6_MULTICAST_IF: 9, IPV6_MULTICAST_HOPS: 10, IPV6_MULTICAST_LOOP: 11, IPV6_JOIN_GROUP: 12, IPV6_LEAVE_GROUP: 13,
-  HAS_IP_MREQN: false,
+type Numeric = Exclude<keyof MsgConstants, 'HAS_IP_MREQN'>;
+
+// Each constant once, as [Linux, the BSDs and macOS]; the few places where
+// one BSD differs are set in `tables` below.
+const VALUES: Record<Exclude<Numeric, 'MSG_CMSG_CLOEXEC'>, readonly [number, number]> = {
+  MSG_TRUNC: [0x20, 0x10], MSG_CTRUNC: [0x8, 0x20], MSG_DONTWAIT: [0x40, 0x80], MSG_PEEK: [0x2, 0x2],
+  SCM_RIGHTS: [1, 1],
+  EMSGSIZE: [90, 40], EDESTADDRREQ: [89, 39], EAFNOSUPPORT: [97, 47], EADDRINUSE: [98, 48],
+  EPROTOTYPE: [91, 41], EOPNOTSUPP: [95, 45], EHOSTUNREACH: [113, 65], ENETUNREACH: [101, 51],
+  SO_BROADCAST: [6, 0x20], IPPROTO_IP: [0, 0], IPPROTO_UDP: [17, 17],
+  IP_MULTICAST_IF: [32, 9], IP_MULTICAST_TTL: [33, 10], IP_MULTICAST_LOOP: [34, 11],
+  IP_ADD_MEMBERSHIP: [35, 12], IP_DROP_MEMBERSHIP: [36, 13],
+  IPV6_MULTICAST_IF: [17, 9], IPV6_MULTICAST_HOPS: [18, 10], IPV6_MULTICAST_LOOP: [19, 11],
+  IPV6_JOIN_GROUP: [20, 12], IPV6_LEAVE_GROUP: [21, 13],
 };
 
+function column(i: 0 | 1, cloexec: number, mreqn: boolean): MsgConstants {
+  const t = { MSG_CMSG_CLOEXEC: cloexec, HAS_IP_MREQN: mreqn } as MsgConstants;
+  for (const k of Object.keys(VALUES) as (keyof typeof VALUES)[]) t[k] = VALUES[k][i];
+  return t;
+}
+
 const tables: Record<OS, MsgConstants> = {
-  linux: {
-    MSG_TRUNC: 0x20, MSG_CTRUNC: 0x8, MSG_DONTWAIT: 0x40, MSG_PEEK: 0x2, MSG_CMSG_CLOEXEC: 0x40000000, SCM_RIGHTS: 1,
-    EMSGSIZE: 90, EDESTADDRREQ: 89, EAFNOSUPPORT: 97, EADDRINUSE: 98, EPROTOTYPE: 91, EOPNOTSUPP: 95,
-    EHOSTUNREACH: 113, ENETUNREACH: 101,
-    SO_BROADCAST: 6, IPPROTO_IP: 0, IPPROTO_UDP: 17,
-    IP_MULTICAST_IF: 32, IP_MULTICAST_TTL: 33, IP_MULTICAST_LOOP: 34, IP_ADD_MEMBERSHIP: 35, IP_DROP_MEMBERSHIP: 36,
-    IPV6_MULTICAST_IF: 17, IPV6_MULTICAST_HOPS: 18, IPV6_MULTICAST_LOOP: 19, IPV6_JOIN_GROUP: 20, IPV6_LEAVE_GROUP: 21,
-    HAS_IP_MREQN: true,
-  },
-  darwin: { ...bsd, MSG_CMSG_CLOEXEC: 0, EOPNOTSUPP: 102 },
-  freebsd: { ...bsd, MSG_CMSG_CLOEXEC: 0x40000, HAS_IP_MREQN: true },
-  dragonfly: { ...bsd, MSG_CMSG_CLOEXEC: 0x1000 },
-  netbsd: { ...bsd, MSG_CMSG_CLOEXEC: 0x800 },
-  openbsd: { ...bsd, MSG_CMSG_CLOEXEC: 0x800 },
+  linux: column(0, 0x40000000, true),
+  darwin: { ...column(1, 0, false), EOPNOTSUPP: 102 },
+  freebsd: column(1, 0x40000, true),
+  dragonfly: column(1, 0x1000, false),
+  netbsd: column(1, 0x800, false),
+  openbsd: column(1, 0x800, false),
 };
 
 export const M: Readonly<MsgConstants> = Object.freeze(tables[OS_NAME]);

@@ -39,7 +39,20 @@ function tmpDir(): { dir: string; done(): void } {
   return { dir, done: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+type Make = () => import('../../src/netpoll/index.ts').Netpoll;
+
+/** A udp reader s (with the batching of mode) and a sender a, closed after fn. */
+async function withPair(make: Make, mode: Mode, fn: (s: PacketConn, a: PacketConn, np: ReturnType<Make>) => Promise<void>): Promise<void> {
+  const np = make();
+  const s = await listenPacket('udp', '127.0.0.1:0', { netpoll: np, ...mode });
+  const a = await listenPacket('udp4', '127.0.0.1:0', { netpoll: np });
+  try {
+    await fn(s, a, np);
+  } finally { await closeAll(s, a); np.shutdown(); }
+}
+
 const modes = [{ readAhead: true, coalesceWrites: true }, { readAhead: false, coalesceWrites: false }] as const;
+type Mode = (typeof modes)[number];
 
 for (const { backend, skip, make } of backendCases) {
   describe(`PacketConn batching (${backend})`, { skip: skip ?? false }, () => {
@@ -74,10 +87,7 @@ for (const { backend, skip, make } of backendCases) {
       });
 
       test(`${label}: a past deadline and an aborted signal fail the read without losing a datagram; clearing reads on in order`, async () => {
-        const np = make();
-        const s = await listenPacket('udp', '127.0.0.1:0', { netpoll: np, ...mode });
-        const a = await listenPacket('udp4', '127.0.0.1:0', { netpoll: np });
-        try {
+        await withPair(make, mode, async (s, a) => {
           await sendBurst(s, a, a, 1, 21);
           const buf = new Uint8Array(200);
           const from = new PacketInfo();
@@ -96,15 +106,12 @@ for (const { backend, skip, make } of backendCases) {
           // Nothing is left: a read now waits (and times out).
           s.setReadDeadline(Date.now() + 20);
           await assert.rejects(s.readFrom(buf), (e) => e instanceof OpError && e.timeout);
-        } finally { await closeAll(s, a); np.shutdown(); }
+        });
       });
 
       test(`${label}: close discards held datagrams; reads fail with the closed error; no descriptor is left`, async () => {
         const before = openFds();
-        const np = make();
-        const s = await listenPacket('udp', '127.0.0.1:0', { netpoll: np, ...mode });
-        const a = await listenPacket('udp4', '127.0.0.1:0', { netpoll: np });
-        try {
+        await withPair(make, mode, async (s, a) => {
           await sendBurst(s, a, a, 1, 31);
           const buf = new Uint8Array(200);
           for (let i = 0; i < 5; i++) await s.readFrom(buf);
@@ -112,15 +119,12 @@ for (const { backend, skip, make } of backendCases) {
           await s.close();
           assert.equal(s.batchingState().held, 0);
           await assert.rejects(s.readFrom(buf), (e) => isClosedError(e));
-        } finally { await closeAll(s, a); np.shutdown(); }
+        });
         assert.deepEqual(fdsOpenedSince(before), []);
       });
 
       test(`${label}: readMsg, fd and syscallConn take the socket back to one read per call, after the held datagrams`, async () => {
-        const np = make();
-        const s = await listenPacket('udp', '127.0.0.1:0', { netpoll: np, ...mode });
-        const a = await listenPacket('udp4', '127.0.0.1:0', { netpoll: np });
-        try {
+        await withPair(make, mode, async (s, a, np) => {
           await sendBurst(s, a, a, 1, 21);
           const buf = new Uint8Array(100);
           for (let i = 1; i <= 4; i++) await s.readFrom(buf);
@@ -139,7 +143,7 @@ for (const { backend, skip, make } of backendCases) {
           u.syscallConn();
           assert.equal(u.batchingState().readAhead, false);
           await closeAll(t, u);
-        } finally { await closeAll(s, a); np.shutdown(); }
+        });
       });
 
       test(`${label}: connected udp: ECONNREFUSED surfaces once, and every datagram the peer sent is read once, in order`, async () => {
