@@ -15,7 +15,7 @@ import { Addr, AddrError, checkPacketNetwork, parseLocalAddress, resolveUDPAddrs
 import { OpError } from './errors.ts';
 import { parseIP } from './ip.ts';
 import type { GroupInterface } from './multicast.ts';
-import { PacketConn, type PacketBatching } from './packet-conn.ts';
+import { checkBatching, PacketConn, type PacketBatching } from './packet-conn.ts';
 import { checkPacketOptions, packetFamily, packetSocket, type PacketSocketOptions } from './packet-sock.ts';
 import { controlNetwork } from './control.ts';
 
@@ -67,6 +67,7 @@ function begin(op: 'listen' | 'dial', network: PacketNetwork, opts: ListenPacket
   }
   opts.signal?.throwIfAborted();
   checkPacketOptions(opts);
+  checkBatching(opts);
   return { net, np: Netpoll.of(opts.netpoll) };
 }
 

@@ -82,6 +82,14 @@ export interface PacketBatching {
   coalesceWrites?: boolean;
 }
 
+/** Checks the batching options before any descriptor exists: each a boolean if given. */
+export function checkBatching(opts: PacketBatching): void {
+  for (const k of ['readAhead', 'coalesceWrites'] as const) {
+    const v = opts[k];
+    if (v !== undefined && typeof v !== 'boolean') throw new TypeError(`netpoll: ${k} must be a boolean, got ${typeof v}`);
+  }
+}
+
 /** A destination: an Addr, or the PacketInfo a datagram arrived with (a reply costs no encoding): `pc.writeTo(buf, from)`. */
 export type PacketTarget = Addr | PacketInfo;
 
@@ -177,6 +185,7 @@ export class PacketConn implements AsyncDisposable, ErrorWrapper {
    * const pc = PacketConn.fromFd(3);    // a datagram socket passed by a supervisor
    */
   static fromFd(fd: number, opts: AdoptOptions & PacketBatching & { netpoll?: Netpoll } = {}): PacketConn {
+    if (opts !== null && typeof opts === 'object') checkBatching(opts);
     const a = adoptSocket(fd, 'packet', opts);
     let pfd: FD;
     try {

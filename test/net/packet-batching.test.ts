@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dialPacket, isClosedError, listenPacket, OpError, PacketInfo, type PacketConn } from '../../src/net/index.ts';
+import { dialPacket, isClosedError, listenPacket, OpError, PacketConn, PacketInfo } from '../../src/net/index.ts';
 import { HAS_MMSG } from '../../src/sys/msg.ts';
 import { sleep } from '../helpers/async.ts';
 import { backendCases } from '../helpers/backends.ts';
@@ -265,6 +265,16 @@ for (const { backend, skip, make } of backendCases) {
         } finally { await closeAll(s, w); np.shutdown(); t.done(); }
       });
     }
+
+    test('readAhead and coalesceWrites must be booleans: anything else is a TypeError before a socket exists', async () => {
+      const np = make();
+      try {
+        const bad = { netpoll: np, readAhead: 'yes' } as unknown as { readAhead: boolean };
+        await assert.rejects(listenPacket('udp', '127.0.0.1:0', bad), TypeError);
+        await assert.rejects(dialPacket('udp', '127.0.0.1:9', { netpoll: np, coalesceWrites: 1 as unknown as boolean }), TypeError);
+        assert.throws(() => PacketConn.fromFd(0, { coalesceWrites: 'no' as unknown as boolean }), TypeError);
+      } finally { np.shutdown(); }
+    });
 
     test('a write deadline in the past fails queued writes with a timeout', async () => {
       const np = make();
