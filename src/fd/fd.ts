@@ -17,7 +17,7 @@ import { MAX_RW, release, sockname } from './io.ts';
 import {
   AcceptOp, asBytes, ConnectOp, inRange, RawOp, ReadOp, WaitOp, WriteOp, WritevOp, type Accepted,
 } from './op-kinds.ts';
-import { EOF_ON_ZERO, SHORT_DRAINS, STREAM, USE_WRITE, type ErrorWrapper, type OpHost } from './ops.ts';
+import { BLOCKING, EOF_ON_ZERO, SHORT_DRAINS, STREAM, USE_WRITE, type ErrorWrapper, type OpHost } from './ops.ts';
 import { MAX_CHUNK, SCRATCH_SIZE } from './scratch.ts';
 import { optionsBag, restOf } from '../sys/args.ts';
 
@@ -63,11 +63,10 @@ export class FD implements OpHost {
   private np: Netpoll | null;
   /** @internal The read and write locks and the reference count (ops take them). */
   readonly mu = new FdMutex();
-  /** @internal STREAM | EOF_ON_ZERO | USE_WRITE, for the ops. */
+  /** @internal STREAM | EOF_ON_ZERO | USE_WRITE | SHORT_DRAINS | DRAINED | BLOCKING, for the ops. */
   ioFlags: number;
   /** @internal Accepts in a row, for AcceptOp's budget. */
   acceptRun = 0;
-  private blocking = false;
   /** Reused by every read (write) without a signal; one at a time, under the lock. */
   private rop: ReadOp | null = null;
   private wop: WriteOp | null = null;
@@ -86,7 +85,7 @@ export class FD implements OpHost {
     this.pd = null;
     this.np = null;
     if (opts.pollable === false) {
-      this.blocking = true;
+      this.ioFlags |= BLOCKING;
       return;
     }
     const np = Netpoll.of(opts.netpoll);
@@ -95,7 +94,7 @@ export class FD implements OpHost {
       this.np = np;
     } catch (e) {
       if (!(e instanceof NotPollableError)) throw e;
-      this.blocking = true;
+      this.ioFlags |= BLOCKING;
     }
   }
 
@@ -103,7 +102,7 @@ export class FD implements OpHost {
   get sysfd(): number { return this.fd; }
   get closed(): boolean { return this.mu.closed; }
   /** Not in the poller: operations block the thread, deadlines are refused, close does not wait. */
-  get isBlocking(): boolean { return this.blocking; }
+  get isBlocking(): boolean { return (this.ioFlags & BLOCKING) !== 0; }
   /** @internal The poll descriptor; null in blocking mode or once released. */
   get pollDesc(): PollDesc | null { return this.pd; }
 
@@ -357,7 +356,7 @@ export class FD implements OpHost {
       const e = this.destroy();
       return e ? Promise.reject(e) : DONE;
     }
-    if (this.blocking) return DONE;
+    if ((this.ioFlags & BLOCKING) !== 0) return DONE;
     return new Promise<void>((resolve) => { this.closeResolve = resolve; });
   }
 

@@ -11,7 +11,7 @@ import {
   acceptedSockaddr, acceptOnce, consume, EAGAIN, ENOTSOCK, hasPeer, MAX_RW, readOnce, rwChunk, stop, writeError,
   writeSome, writevOnce,
 } from './io.ts';
-import { DRAINED, EOF_ON_ZERO, Op, SHORT_DRAINS, STREAM, USE_WRITE, type OpHost } from './ops.ts';
+import { DRAINED, EOF_ON_ZERO, kindTraits, Op, SHORT_DRAINS, STREAM, USE_WRITE, type OpHost } from './ops.ts';
 import { scratchBuffer, takeChunk } from './scratch.ts';
 
 const EINTR = -C.EINTR, EINPROGRESS = -C.EINPROGRESS, EALREADY = -C.EALREADY, EISCONN = -C.EISCONN;
@@ -80,9 +80,6 @@ export class ReadOp extends Op<number | Uint8Array | null> {
   chunk = false;
   private n = 0;
   protected readonly mode = 'r';
-  protected override readonly wraps = 'read';
-  protected override readonly parksWhenDrained = true;
-  protected override readonly mayBeInstant = true;
 
   set(buf: Uint8Array | null, offset: number, length: number, chunk: boolean, signal: AbortSignal | undefined): this {
     this.buf = buf;
@@ -139,7 +136,6 @@ export class WriteOp extends Op<number> {
   /** Bytes written so far. */
   nn = 0;
   protected readonly mode = 'w';
-  protected override readonly wraps = 'write';
 
   set(buf: Uint8Array, offset: number, length: number, signal: AbortSignal | undefined): this {
     this.buf = buf;
@@ -179,7 +175,6 @@ export class WritevOp extends Op<number> {
   private nn = 0;
   private readonly total: number;
   protected readonly mode = 'w';
-  protected override readonly wraps = 'write';
 
   constructor(fd: OpHost, bufs: Uint8Array[], total: number, signal: AbortSignal | undefined) {
     super(fd);
@@ -217,7 +212,6 @@ export interface Accepted {
 export class AcceptOp extends Op<Accepted> {
   private got: Accepted | null = null;
   protected readonly mode = 'r';
-  protected override readonly ownCharge = true;
 
   constructor(fd: OpHost, signal: AbortSignal | undefined) {
     super(fd);
@@ -326,3 +320,8 @@ export class RawOp extends Op<void> {
   protected override settledNow(): Promise<void> { return DONE; }
   protected cannotWait(): Error { return cannotWaitHere(); }
 }
+
+kindTraits(ReadOp, { wraps: 'read', parksWhenDrained: true, mayBeInstant: true });
+kindTraits(WriteOp, { wraps: 'write' });
+kindTraits(WritevOp, { wraps: 'write' });
+kindTraits(AcceptOp, { ownCharge: true });

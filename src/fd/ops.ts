@@ -23,6 +23,8 @@ export const STREAM = 1, EOF_ON_ZERO = 2, USE_WRITE = 4;
  * last read-side system call was such a read.
  */
 export const SHORT_DRAINS = 8, DRAINED = 16;
+/** BLOCKING: outside the poller (operations block the thread). */
+export const BLOCKING = 32;
 
 /** Turns an FD's errors into the caller's shape (Conn makes OpErrors) before a promise rejects. */
 export interface ErrorWrapper {
@@ -35,7 +37,7 @@ export interface OpHost {
   /** null for a descriptor outside the poller (blocking mode). */
   readonly pollDesc: PollDesc | null;
   readonly mu: FdMutex;
-  /** STREAM | EOF_ON_ZERO | USE_WRITE | SHORT_DRAINS | DRAINED. */
+  /** STREAM | EOF_ON_ZERO | USE_WRITE | SHORT_DRAINS | DRAINED | BLOCKING. */
   ioFlags: number;
   /** Accepts in a row since the last EAGAIN or deferral. */
   acceptRun: number;
@@ -67,14 +69,16 @@ export abstract class Op<T> implements Parker, Deferred {
 
   /** 'r' holds the read lock and waits for readability, 'w' the write side. */
   protected abstract readonly mode: 'r' | 'w';
+  // Per kind, not per record: these live on the prototype (kindTraits), so an
+  // idle connection's parked op carries no field for them.
   /** A plain read: after a short read with nothing heard since, it parks without trying (see DRAINED). */
-  protected readonly parksWhenDrained: boolean = false;
+  protected declare readonly parksWhenDrained: boolean;
   /** The owner's wrapper that applies to this op's errors (null: none). */
-  protected readonly wraps: 'read' | 'write' | null = null;
+  protected declare readonly wraps: 'read' | 'write' | null;
   /** instant() may say true (a read): other kinds skip the call on the hot path. */
-  protected readonly mayBeInstant: boolean = false;
+  protected declare readonly mayBeInstant: boolean;
   /** charge() is overridden (accept's bursts): other kinds call spend() directly. */
-  protected readonly ownCharge: boolean = false;
+  protected declare readonly ownCharge: boolean;
 
   /** The system call: true when done, false on EAGAIN (park); throws the failure. */
   protected abstract attempt(): boolean;
@@ -258,3 +262,13 @@ export abstract class Op<T> implements Parker, Deferred {
     this.failed(reason);
   }
 }
+
+/** Sets an op kind's traits on its prototype (see Op.wraps): one object per kind, none per record. */
+export function kindTraits(kind: abstract new (...args: never[]) => unknown,
+                           traits: {
+                             wraps?: 'read' | 'write' | null; parksWhenDrained?: boolean; mayBeInstant?: boolean; ownCharge?: boolean;
+                           }): void {
+  Object.assign(kind.prototype as object, traits);
+}
+
+kindTraits(Op, { wraps: null, parksWhenDrained: false, mayBeInstant: false, ownCharge: false });
