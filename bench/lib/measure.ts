@@ -5,7 +5,7 @@ import type { MetricKey } from './metrics.ts';
 import { SERVER_CPUS } from './paths.ts';
 import { freePort } from './ports.ts';
 import { rssBytes } from './proc-stat.ts';
-import type { BulkScenario, BurstScenario, EchoScenario, IdleScenario, Scenario } from './scenarios.ts';
+import { SETTLE_MS, type BulkScenario, type BurstScenario, type EchoScenario, type IdleScenario, type Scenario } from './scenarios.ts';
 import type { ServerDef } from './servers.ts';
 import { startServer, type RunningServer, type ServerStats } from './spawn-server.ts';
 
@@ -95,22 +95,31 @@ async function memory(srv: RunningServer): Promise<{ rss: number | null; heap: n
   return { rss: rssBytes(srv.pid), heap: st?.heapUsed ?? null };
 }
 
+/** RSS once the server has been idle SETTLE_MS since the last gc, after another gc (see SETTLE_MS). */
+async function settledRss(srv: RunningServer): Promise<number | null> {
+  await sleep(SETTLE_MS);
+  return (await memory(srv)).rss;
+}
+
 async function idleRun(s: IdleScenario, srv: RunningServer, built: Built): Promise<Outcome> {
   const [lo, hi] = s.counts;
   const session = new IdleSession(built, ['--addr', srv.address, '--timeout', '300']);
   try {
     await session.started();
-    const at = async (n: number): Promise<{ rss: number | null; heap: number | null; openMs: number }> => {
+    const at = async (n: number): Promise<{ rss: number | null; heap: number | null; settled: number | null; openMs: number }> => {
       const opened = await session.command(`open ${n}`, 120_000);
       if (s.echo) await session.command('echo', 120_000);
       const m = await memory(srv);
-      return { ...m, openMs: typeof opened['ms'] === 'number' ? opened['ms'] : NaN };
+      const settled = s.echo ? await settledRss(srv) : null;
+      return { ...m, settled, openMs: typeof opened['ms'] === 'number' ? opened['ms'] : NaN };
     };
     const a = await at(lo);
     const b = await at(hi);
     if (!srv.alive()) return { ok: false, error: `server ${srv.death() ?? 'died'}`, values: {} };
     const per = (x: number | null, y: number | null): number | undefined => (x === null || y === null ? undefined : (y - x) / (hi - lo));
-    return { ok: true, values: { rss_per_conn: per(a.rss, b.rss), heap_per_conn: per(a.heap, b.heap), open_ms: b.openMs } };
+    const values: Outcome['values'] = { rss_per_conn: per(a.rss, b.rss), heap_per_conn: per(a.heap, b.heap), open_ms: b.openMs };
+    if (s.echo) values.rss_settled_per_conn = per(a.settled, b.settled);
+    return { ok: true, values };
   } catch (e) {
     const msg = (e as Error).message;
     return { ok: false, mismatch: msg.includes('mismatch'), error: `${msg}${srv.alive() ? '' : ` (server ${srv.death() ?? 'died'})`}`, values: {} };

@@ -21,6 +21,7 @@ export const METRICS = {
   timer_p99_ms: { label: 'timer late p99 ms', short: 'timer p99', better: 'lower', digits: 1 },
   timer_max_ms: { label: 'timer late max ms', short: 'timer max', better: 'lower', digits: 1 },
   rss_per_conn: { label: 'RSS B/conn', short: 'RSS/conn', better: 'lower', digits: 0 },
+  rss_settled_per_conn: { label: 'RSS B/conn settled', short: 'RSS/conn settled', better: 'lower', digits: 0 },
   heap_per_conn: { label: 'heap B/conn', short: 'heap/conn', better: 'lower', digits: 0 },
   open_ms: { label: 'open ms', short: 'open', better: 'lower', digits: 0 },
   total_ms: { label: 'all echoed ms', short: 'all echoed', better: 'lower', digits: 0 },

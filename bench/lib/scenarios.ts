@@ -68,6 +68,14 @@ function echo(id: string, conns: number, size: number, t: Timing, extra: Partial
   };
 }
 
+/**
+ * Idle time before the settled RSS figure: V8 sizes its young generation for
+ * the burst of accepts and echoes and gives it back once allocation has been
+ * low for ~5 s (a gc after that shrinks it); Go's scavenger returns freed
+ * pages in the background meanwhile. Every server gets the same wait.
+ */
+export const SETTLE_MS = 5500;
+
 function idle(counts: [number, number], withEcho: boolean, maxRounds?: number): IdleScenario {
   return {
     kind: 'idle',
@@ -76,9 +84,11 @@ function idle(counts: [number, number], withEcho: boolean, maxRounds?: number): 
     counts,
     echo: withEcho,
     servers: MAIN_SERVERS,
-    metrics: ['rss_per_conn', 'heap_per_conn', 'open_ms'],
+    metrics: withEcho ? ['rss_settled_per_conn', 'rss_per_conn', 'heap_per_conn', 'open_ms'] : ['rss_per_conn', 'heap_per_conn', 'open_ms'],
     maxRounds,
-    note: 'bytes per connection between the two counts, after a gc',
+    note: withEcho
+      ? `bytes per connection between the two counts, after a gc; settled: after ${SETTLE_MS / 1000} s more of idleness and another gc`
+      : 'bytes per connection between the two counts, after a gc',
   };
 }
 

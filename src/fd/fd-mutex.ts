@@ -34,26 +34,33 @@ class LockWaiter {
   }
 }
 
-export class FdMutex {
-  private isClosed = false;
-  private refs = 0;
-  private rlocked = false;
-  private wlocked = false;
-  // Made on first contention: an uncontended descriptor keeps no arrays.
-  private rq: LockWaiter[] | null = null;
-  private wq: LockWaiter[] | null = null;
+// FdMutex.st: the closed and lock bits, and the reference count above them
+// (MUTEX_MAX fits in 20 bits, so st stays a small integer).
+const MU_CLOSED = 1, MU_RLOCK = 2, MU_WLOCK = 4, MU_REF = 8;
 
-  get closed(): boolean { return this.isClosed; }
+/** The waiter queues, made on first contention: an uncontended descriptor keeps none. */
+class Queues {
+  r: LockWaiter[] = [];
+  w: LockWaiter[] = [];
+}
+
+export class FdMutex {
+  // One number and one pointer: an idle connection's mutex is as small as it gets.
+  private st = 0;
+  private qs: Queues | null = null;
+
+  get closed(): boolean { return (this.st & MU_CLOSED) !== 0; }
   /** References held (each lock holds one). */
-  get refCount(): number { return this.refs; }
-  get readWaiters(): number { return this.rq?.length ?? 0; }
-  get writeWaiters(): number { return this.wq?.length ?? 0; }
+  get refCount(): number { return this.st >>> 3; }
+  get readWaiters(): number { return this.qs?.r.length ?? 0; }
+  get writeWaiters(): number { return this.qs?.w.length ?? 0; }
 
   /** A reference for a misc operation; false when closed. */
   incref(): boolean {
-    if (this.isClosed) return false;
-    if (this.refs >= MUTEX_MAX) throw overflow();
-    this.refs++;
+    const st = this.st;
+    if ((st & MU_CLOSED) !== 0) return false;
+    if ((st >>> 3) >= MUTEX_MAX) throw overflow();
+    this.st = st + MU_REF;
     return true;
   }
 
@@ -62,37 +69,38 @@ export class FdMutex {
    * and fails. False when already closed.
    */
   increfAndClose(): boolean {
-    if (this.isClosed) return false;
-    if (this.refs >= MUTEX_MAX) throw overflow();
-    this.isClosed = true;
-    this.refs++;
-    for (const q of [this.rq, this.wq]) {
-      if (q === null) continue;
-      const ws = q.splice(0);
-      for (const w of ws) w.settle(false);
+    const st = this.st;
+    if ((st & MU_CLOSED) !== 0) return false;
+    if ((st >>> 3) >= MUTEX_MAX) throw overflow();
+    this.st = (st | MU_CLOSED) + MU_REF;
+    const qs = this.qs;
+    if (qs !== null) {
+      for (const w of qs.r.splice(0)) w.settle(false);
+      for (const w of qs.w.splice(0)) w.settle(false);
     }
     return true;
   }
 
   /** Drops a reference; true when that left it closed and unreferenced (run destroy). */
   decref(): boolean {
-    if (this.refs === 0) throw inconsistent();
-    this.refs--;
-    return this.isClosed && this.refs === 0;
+    if ((this.st >>> 3) === 0) throw inconsistent();
+    const st = this.st -= MU_REF;
+    return (st & MU_CLOSED) !== 0 && (st >>> 3) === 0;
   }
 
   /** The read (or write) lock is free now: tryRWLock would take it. */
   isFree(read: boolean): boolean {
-    return !this.isClosed && !(read ? this.rlocked : this.wlocked);
+    return (this.st & (MU_CLOSED | (read ? MU_RLOCK : MU_WLOCK))) === 0;
   }
 
   /** Takes the read (or write) lock and a reference if free, synchronously. */
   tryRWLock(read: boolean): TryLock {
-    if (this.isClosed) return CLOSED;
-    if (read ? this.rlocked : this.wlocked) return BUSY;
-    if (this.refs >= MUTEX_MAX) throw overflow();
-    if (read) this.rlocked = true; else this.wlocked = true;
-    this.refs++;
+    const st = this.st;
+    if ((st & MU_CLOSED) !== 0) return CLOSED;
+    const bit = read ? MU_RLOCK : MU_WLOCK;
+    if ((st & bit) !== 0) return BUSY;
+    if ((st >>> 3) >= MUTEX_MAX) throw overflow();
+    this.st = (st | bit) + MU_REF;
     return LOCKED;
   }
 
@@ -102,11 +110,12 @@ export class FdMutex {
    * rejects with the signal's reason when aborted while queued.
    */
   rwlock(read: boolean, signal?: AbortSignal): Promise<boolean> {
-    const q = read ? (this.rq ??= []) : (this.wq ??= []);
+    const qs = this.qs ??= new Queues();
+    const q = read ? qs.r : qs.w;
     if (q.length === 0) {
       const s = this.tryRWLock(read);
       if (s !== BUSY) return Promise.resolve(s === LOCKED);
-    } else if (this.isClosed) {
+    } else if (this.closed) {
       return Promise.resolve(false);
     }
     if (signal?.aborted) return Promise.reject(signal.reason);
@@ -132,11 +141,14 @@ export class FdMutex {
    * the mutex closed and unreferenced (run destroy).
    */
   rwunlock(read: boolean): boolean {
-    if (!(read ? this.rlocked : this.wlocked) || this.refs === 0) throw inconsistent();
-    const q = read ? this.rq : this.wq;
-    if (q !== null && q.length !== 0) { q.shift()!.settle(true); return false; }
-    if (read) this.rlocked = false; else this.wlocked = false;
-    this.refs--;
-    return this.isClosed && this.refs === 0;
+    const st = this.st, bit = read ? MU_RLOCK : MU_WLOCK;
+    if ((st & bit) === 0 || (st >>> 3) === 0) throw inconsistent();
+    const qs = this.qs;
+    if (qs !== null) {
+      const q = read ? qs.r : qs.w;
+      if (q.length !== 0) { q.shift()!.settle(true); return false; }
+    }
+    const left = this.st = (st & ~bit) - MU_REF;
+    return (left & MU_CLOSED) !== 0 && (left >>> 3) === 0;
   }
 }

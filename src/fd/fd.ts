@@ -15,9 +15,9 @@ import { NoDeadlineError, withBytesWritten } from './errors.ts';
 import { FdMutex } from './fd-mutex.ts';
 import { MAX_RW, release, sockname } from './io.ts';
 import {
-  AcceptOp, asBytes, ConnectOp, inRange, RawOp, ReadOp, WaitOp, WriteOp, WritevOp, type Accepted,
+  AcceptOp, asBytes, ConnectOp, inRange, RawOp, ReadOp, readOps, WaitOp, WriteOp, writeOps, WritevOp, type Accepted,
 } from './op-kinds.ts';
-import { BLOCKING, EOF_ON_ZERO, SHORT_DRAINS, STREAM, USE_WRITE, type ErrorWrapper, type OpHost } from './ops.ts';
+import { ACCEPT_RUN_SHIFT, BLOCKING, EOF_ON_ZERO, SHORT_DRAINS, STREAM, USE_WRITE, type ErrorWrapper, type OpHost } from './ops.ts';
 import { MAX_CHUNK, SCRATCH_SIZE } from './scratch.ts';
 import { optionsBag, restOf } from '../sys/args.ts';
 
@@ -65,11 +65,6 @@ export class FD implements OpHost {
   readonly mu = new FdMutex();
   /** @internal STREAM | EOF_ON_ZERO | USE_WRITE | SHORT_DRAINS | DRAINED | BLOCKING, for the ops. */
   ioFlags: number;
-  /** @internal Accepts in a row, for AcceptOp's budget. */
-  acceptRun = 0;
-  /** Reused by every read (write) without a signal; one at a time, under the lock. */
-  private rop: ReadOp | null = null;
-  private wop: WriteOp | null = null;
   /** Settles the pending close() once destroy() has run. */
   private closeResolve: (() => void) | null = null;
   /** Set by the owner (Conn) to wrap read and write errors. */
@@ -98,6 +93,10 @@ export class FD implements OpHost {
     }
   }
 
+  /** @internal Accepts in a row, for AcceptOp's budget: kept above ioFlags' bits (only a listener counts them). */
+  get acceptRun(): number { return this.ioFlags >>> ACCEPT_RUN_SHIFT; }
+  set acceptRun(n: number) { this.ioFlags = (this.ioFlags & ((1 << ACCEPT_RUN_SHIFT) - 1)) | (n << ACCEPT_RUN_SHIFT); }
+
   /** The descriptor; -1 once it was closed. */
   get sysfd(): number { return this.fd; }
   get closed(): boolean { return this.mu.closed; }
@@ -121,7 +120,7 @@ export class FD implements OpHost {
     if (length === undefined) length = restOf(buf, offset);
     const bad = inRange(buf, offset, length) ? null : rangeError(buf, offset, length);
     if (bad !== null) return Promise.reject(bad);
-    return this.readOp(signal).set(buf, offset, length, false, signal).run() as Promise<number | null>;
+    return this.readOp(signal).set(buf, offset, length, signal).run() as Promise<number | null>;
   }
 
   /**
@@ -134,13 +133,13 @@ export class FD implements OpHost {
     if (!Number.isInteger(maxBytes) || maxBytes < 1 || maxBytes > MAX_RW) {
       return Promise.reject(new RangeError(`netpoll: maxBytes must be an integer from 1 to ${MAX_RW}, got ${String(maxBytes)}`));
     }
-    return this.readOp(signal).set(null, 0, Math.min(maxBytes, MAX_CHUNK), true, signal).run() as Promise<Uint8Array | null>;
+    return this.readOp(signal).set(null, 0, Math.min(maxBytes, MAX_CHUNK), signal).run() as Promise<Uint8Array | null>;
   }
 
-  // An op with a signal may be abandoned while queued, and one queued for the
-  // lock waits with its arguments: each gets a record of its own.
+  // A spare record for one operation (OpPool); one with a signal may be
+  // abandoned in the budget's queue after an abort, so it gets its own.
   private readOp(signal: AbortSignal | undefined): ReadOp {
-    return signal === undefined && this.mu.isFree(true) ? (this.rop ??= new ReadOp(this)) : new ReadOp(this);
+    return signal === undefined ? readOps.take(this) : new ReadOp(this);
   }
 
   /**
@@ -153,7 +152,7 @@ export class FD implements OpHost {
     if (length === undefined) length = restOf(buf, offset);
     const bad = inRange(buf, offset, length) ? null : rangeError(buf, offset, length);
     if (bad !== null) return Promise.reject(bad);
-    const op = signal === undefined && this.mu.isFree(false) ? (this.wop ??= new WriteOp(this)) : new WriteOp(this);
+    const op = signal === undefined ? writeOps.take(this) : new WriteOp(this);
     return op.set(buf, offset, length, signal).run();
   }
 

@@ -11,7 +11,7 @@ import {
   acceptedSockaddr, acceptOnce, consume, EAGAIN, ENOTSOCK, hasPeer, MAX_RW, readOnce, rwChunk, stop, writeError,
   writeSome, writevOnce,
 } from './io.ts';
-import { DRAINED, EOF_ON_ZERO, kindTraits, Op, SHORT_DRAINS, STREAM, USE_WRITE, type OpHost } from './ops.ts';
+import { DRAINED, EOF_ON_ZERO, kindTraits, Op, OpPool, SHORT_DRAINS, STREAM, USE_WRITE, type OpHost } from './ops.ts';
 import { scratchBuffer, takeChunk } from './scratch.ts';
 
 const EINTR = -C.EINTR, EINPROGRESS = -C.EINPROGRESS, EALREADY = -C.EALREADY, EISCONN = -C.EISCONN;
@@ -74,18 +74,17 @@ function cannotWaitHere(): NotPollableError {
 
 /** FD.Read; readChunk when buf is null (the bytes go through the scratch buffer into a chunk of their own). */
 export class ReadOp extends Op<number | Uint8Array | null> {
+  protected declare readonly mode: 'r'; // kindTraits
   buf: Uint8Array | null = null;
   offset = 0;
   length = 0;
-  chunk = false;
   private n = 0;
-  protected readonly mode = 'r';
 
-  set(buf: Uint8Array | null, offset: number, length: number, chunk: boolean, signal: AbortSignal | undefined): this {
+  /** buf null: readChunk (the chunk is made from the scratch buffer). */
+  set(buf: Uint8Array | null, offset: number, length: number, signal: AbortSignal | undefined): this {
     this.buf = buf;
     this.offset = offset;
     this.length = length;
-    this.chunk = chunk;
     this.signal = signal;
     return this;
   }
@@ -117,7 +116,7 @@ export class ReadOp extends Op<number | Uint8Array | null> {
   protected value(): number | Uint8Array | null {
     const n = this.n;
     if (n === 0 && this.length !== 0 && (this.fd.ioFlags & EOF_ON_ZERO) !== 0) return null;
-    return this.chunk ? takeChunk(n) : n;
+    return this.buf === null ? takeChunk(n) : n; // value() runs before clearArgs
   }
 
   protected override settledNow(v: number | Uint8Array | null): Promise<number | Uint8Array | null> {
@@ -130,12 +129,12 @@ export class ReadOp extends Op<number | Uint8Array | null> {
 
 /** FD.Write: all of it, or the error with the bytes that went (bytesWritten). */
 export class WriteOp extends Op<number> {
+  protected declare readonly mode: 'w'; // kindTraits
   buf: Uint8Array = EMPTY;
   offset = 0;
   length = 0;
   /** Bytes written so far. */
   nn = 0;
-  protected readonly mode = 'w';
 
   set(buf: Uint8Array, offset: number, length: number, signal: AbortSignal | undefined): this {
     this.buf = buf;
@@ -170,11 +169,11 @@ export class WriteOp extends Op<number> {
 
 /** FD.Writev: every byte of bufs, one writev(2) per round. */
 export class WritevOp extends Op<number> {
+  protected declare readonly mode: 'w'; // kindTraits
   private readonly v: Uint8Array[];
   private i = 0;
   private nn = 0;
   private readonly total: number;
-  protected readonly mode = 'w';
 
   constructor(fd: OpHost, bufs: Uint8Array[], total: number, signal: AbortSignal | undefined) {
     super(fd);
@@ -210,8 +209,8 @@ export interface Accepted {
 
 /** FD.Accept: a connection, non-blocking and close-on-exec. */
 export class AcceptOp extends Op<Accepted> {
+  protected declare readonly mode: 'r'; // kindTraits
   private got: Accepted | null = null;
-  protected readonly mode = 'r';
 
   constructor(fd: OpHost, signal: AbortSignal | undefined) {
     super(fd);
@@ -243,9 +242,9 @@ export class AcceptOp extends Op<Accepted> {
  * writable → SO_ERROR, until it says connected or fails.
  */
 export class ConnectOp extends Op<void> {
+  protected declare readonly mode: 'w'; // kindTraits
   private started = false;
   private readonly intOut = new Int32Array(1);
-  protected readonly mode = 'w';
 
   constructor(fd: OpHost, private readonly sockaddr: Uint8Array, private readonly length: number,
               signal: AbortSignal | undefined) {
@@ -321,7 +320,12 @@ export class RawOp extends Op<void> {
   protected cannotWait(): Error { return cannotWaitHere(); }
 }
 
-kindTraits(ReadOp, { wraps: 'read', parksWhenDrained: true, mayBeInstant: true });
-kindTraits(WriteOp, { wraps: 'write' });
-kindTraits(WritevOp, { wraps: 'write' });
-kindTraits(AcceptOp, { ownCharge: true });
+/** Spare ReadOps and WriteOps for reads and writes without a signal (OpPool). */
+export const readOps = new OpPool((fd) => new ReadOp(fd));
+export const writeOps = new OpPool((fd) => new WriteOp(fd));
+
+kindTraits(ReadOp, { mode: 'r', wraps: 'read', parksWhenDrained: true, mayBeInstant: true, pool: readOps });
+kindTraits(WriteOp, { mode: 'w', wraps: 'write', pool: writeOps });
+kindTraits(WritevOp, { mode: 'w', wraps: 'write' });
+kindTraits(AcceptOp, { mode: 'r', ownCharge: true });
+kindTraits(ConnectOp, { mode: 'w' });

@@ -25,6 +25,8 @@ export const STREAM = 1, EOF_ON_ZERO = 2, USE_WRITE = 4;
 export const SHORT_DRAINS = 8, DRAINED = 16;
 /** BLOCKING: outside the poller (operations block the thread). */
 export const BLOCKING = 32;
+/** FD.acceptRun lives in ioFlags from this bit up. */
+export const ACCEPT_RUN_SHIFT = 8;
 
 /** Turns an FD's errors into the caller's shape (Conn makes OpErrors) before a promise rejects. */
 export interface ErrorWrapper {
@@ -56,18 +58,23 @@ function capture(resolve: (v: never) => void, reject: (e: unknown) => void): voi
 }
 const NOOP = (): void => undefined;
 
+// Op.bits. ABANDONED: failed by an abort while queued for the budget, so the
+// queue entry is skipped. POOLED: taken from an OpPool; goes back once settled.
+const WATCHING = 1, ABANDONED = 2, POOLED = 4;
+
 // The callbacks run inside the poller's drain or the budget's turn: a throw
 // there (a bug, or a buffer the FFI refuses) fails this op, never the drain.
 export abstract class Op<T> implements Parker, Deferred {
   signal: AbortSignal | undefined = undefined;
   private resolve: (v: T) => void = NOOP;
   private reject: (e: unknown) => void = NOOP;
-  private watching = false;
-  /** Failed by an abort while queued for the budget: the queue entry is skipped. */
-  private abandoned = false;
-  constructor(protected readonly fd: OpHost) {}
+  /** WATCHING | ABANDONED | SPARE_KIND. */
+  private bits = 0;
+  /** The FD this record works for; a spare record (OpPool) changes owner between operations. */
+  protected fd: OpHost;
+  constructor(fd: OpHost) { this.fd = fd; }
 
-  /** 'r' holds the read lock and waits for readability, 'w' the write side. */
+  /** 'r' holds the read lock and waits for readability, 'w' the write side (a trait of most kinds). */
   protected abstract readonly mode: 'r' | 'w';
   // Per kind, not per record: these live on the prototype (kindTraits), so an
   // idle connection's parked op carries no field for them.
@@ -79,6 +86,8 @@ export abstract class Op<T> implements Parker, Deferred {
   protected declare readonly mayBeInstant: boolean;
   /** charge() is overridden (accept's bursts): other kinds call spend() directly. */
   protected declare readonly ownCharge: boolean;
+  /** The kind's spare records (reads and writes): null for kinds made fresh each time. */
+  protected declare readonly pool: { give(op: Op<T>): void } | null;
 
   /** The system call: true when done, false on EAGAIN (park); throws the failure. */
   protected abstract attempt(): boolean;
@@ -177,6 +186,7 @@ export abstract class Op<T> implements Parker, Deferred {
       const resolve = this.settle();
       this.unlock();
       resolve(v);
+      this.recycle();
     } catch (e) {
       if (this.active) this.failed(e);
     }
@@ -188,6 +198,7 @@ export abstract class Op<T> implements Parker, Deferred {
     this.clear();
     this.unlock();
     reject(err);
+    this.recycle();
   }
 
   // The synchronous path: no promise, no listener was made, so only the arguments are forgotten.
@@ -196,6 +207,7 @@ export abstract class Op<T> implements Parker, Deferred {
     this.clearArgs();
     this.signal = undefined;
     this.unlock();
+    this.recycle();
     return this.settledNow(v);
   }
 
@@ -203,7 +215,22 @@ export abstract class Op<T> implements Parker, Deferred {
     const err = this.wrap(e);
     this.clear();
     if (locked) this.unlock();
+    this.recycle();
     return Promise.reject(err);
+  }
+
+  /** Settled: a pooled record goes back to its pool (nothing refers to it any more). */
+  private recycle(): void {
+    if ((this.bits & POOLED) === 0) return;
+    this.bits = 0;
+    this.pool!.give(this);
+  }
+
+  /** @internal OpPool: this record now works for fd, and goes back to the pool once settled. */
+  bindPooled(fd: OpHost): this {
+    this.fd = fd;
+    this.bits = POOLED;
+    return this;
   }
 
   private wrap(e: unknown): unknown {
@@ -232,7 +259,7 @@ export abstract class Op<T> implements Parker, Deferred {
   }
 
   private clear(): void {
-    if (this.watching) { this.signal!.removeEventListener('abort', this); this.watching = false; }
+    if ((this.bits & WATCHING) !== 0) { this.signal!.removeEventListener('abort', this); this.bits &= ~WATCHING; }
     this.signal = undefined;
     this.resolve = NOOP;
     this.reject = NOOP;
@@ -241,14 +268,14 @@ export abstract class Op<T> implements Parker, Deferred {
 
   /** Listens for the signal's abort while parked or queued (an EventListener object: no closure). */
   private watch(): void {
-    if (this.signal !== undefined && !this.watching) {
-      this.watching = true;
+    if (this.signal !== undefined && (this.bits & WATCHING) === 0) {
+      this.bits |= WATCHING;
       this.signal.addEventListener('abort', this, { once: true });
     }
   }
 
   /** @internal Budget: this op's turn came (it starts as a new operation: prepare first). */
-  runDeferred(): void { if (!this.abandoned) this.proceed(true); }
+  runDeferred(): void { if ((this.bits & ABANDONED) === 0) this.proceed(true); }
   /** @internal PollDesc: ready for this op's mode (Go retries the system call whatever error bits came). */
   pdReady(): void { this.proceed(false); }
   /** @internal PollDesc: the wait failed (closing, deadline, kernel error). */
@@ -258,7 +285,7 @@ export abstract class Op<T> implements Parker, Deferred {
   handleEvent(): void {
     const reason: unknown = this.signal!.reason;
     const pd = this.fd.pollDesc;
-    if (pd === null || !pd.unpark(this.mode, this)) this.abandoned = true;
+    if (pd === null || !pd.unpark(this.mode, this)) this.bits |= ABANDONED;
     this.failed(reason);
   }
 }
@@ -266,9 +293,25 @@ export abstract class Op<T> implements Parker, Deferred {
 /** Sets an op kind's traits on its prototype (see Op.wraps): one object per kind, none per record. */
 export function kindTraits(kind: abstract new (...args: never[]) => unknown,
                            traits: {
-                             wraps?: 'read' | 'write' | null; parksWhenDrained?: boolean; mayBeInstant?: boolean; ownCharge?: boolean;
+                             mode?: 'r' | 'w'; wraps?: 'read' | 'write' | null; parksWhenDrained?: boolean;
+                             mayBeInstant?: boolean; ownCharge?: boolean; pool?: { give(op: never): void } | null;
                            }): void {
   Object.assign(kind.prototype as object, traits);
 }
 
-kindTraits(Op, { wraps: null, parksWhenDrained: false, mayBeInstant: false, ownCharge: false });
+kindTraits(Op, { wraps: null, parksWhenDrained: false, mayBeInstant: false, ownCharge: false, pool: null });
+
+/**
+ * Spare records of one op kind for operations without a signal: a record is
+ * taken for one operation and given back once it settled, so a descriptor
+ * keeps no record between operations (an idle connection holds only the one
+ * its parked read uses), and a busy one allocates none. A record with a
+ * signal is made fresh: an abort may leave it in the budget's queue.
+ */
+export class OpPool<O extends { bindPooled(fd: OpHost): O }> {
+  private readonly spare: O[] = [];
+  constructor(private readonly make: (fd: OpHost) => O, private readonly max = 64) {}
+  take(fd: OpHost): O { return (this.spare.pop() ?? this.make(fd)).bindPooled(fd); }
+  /** @internal */
+  give(op: O): void { if (this.spare.length < this.max) this.spare.push(op); }
+}

@@ -18,6 +18,8 @@ import type { NodeSocket, SocketIO } from './node-socket.ts';
 import { keepAliveSecs, MAX_KEEP_ALIVE, newFD } from './sock.ts';
 import { toNodeStream, webStreams, type DuplexIO, type StreamOptions, type WebStreams } from './streams.ts';
 
+const connStreams = new WeakMap<Conn, WebStreams>();
+
 export class Conn implements DuplexIO, AsyncDisposable, ErrorWrapper {
   /** The network this connection was made on ('tcp', 'tcp4', 'tcp6', 'unix'). */
   readonly network: Network;
@@ -26,7 +28,6 @@ export class Conn implements DuplexIO, AsyncDisposable, ErrorWrapper {
   private isClosed = false;
   private local: Addr | null;
   private peer: PackedPeer;
-  private streams: WebStreams | null = null;
 
   /** localAddr null: asked of the kernel (getsockname) on first use. */
   constructor(fd: FD, network: Network, localAddr: Addr | null, remoteAddr: PackedPeer) {
@@ -282,9 +283,16 @@ export class Conn implements DuplexIO, AsyncDisposable, ErrorWrapper {
   }
 
   /** A web ReadableStream of what arrives; it ends at EOF, and cancelling it closes the connection. */
-  get readable(): ReadableStream<Uint8Array> { return (this.streams ??= webStreams(this.streamIO())).readable; }
+  get readable(): ReadableStream<Uint8Array> { return this.webStreams().readable; }
   /** A web WritableStream; its close() half-closes, abort() closes. */
-  get writable(): WritableStream<Uint8Array> { return (this.streams ??= webStreams(this.streamIO())).writable; }
+  get writable(): WritableStream<Uint8Array> { return this.webStreams().writable; }
+
+  // In a side table, not a field: most connections never ask for them.
+  private webStreams(): WebStreams {
+    let s = connStreams.get(this);
+    if (s === undefined) connStreams.set(this, s = webStreams(this.streamIO()));
+    return s;
+  }
 
   /**
    * A net.Socket-shaped Duplex (addresses, setTimeout, setNoDelay,
