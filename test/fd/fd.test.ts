@@ -57,6 +57,24 @@ for (const backend of backends) {
       assert.deepEqual([...big], [0, 0, 0, 0, 3, 4, 5, 0, 0, 0]);
     });
 
+    test('reads and writes parked on many descriptors at once each complete with their own bytes and counts', async () => {
+      // Operation records are shared between operations one after another, never between two in flight.
+      const pairs = Array.from({ length: 8 }, () => pair());
+      for (let round = 0; round < 3; round++) {
+        const reads = pairs.map(([a]) => a.readChunk());
+        const bufs = pairs.map(([a]) => new Uint8Array(4));
+        const plainReads = pairs.map(([, b], i) => b.read(bufs[i]!));
+        const writes = pairs.map(([, b], i) => b.write(new Uint8Array([round, i, 1])));
+        const back = pairs.map(([a], i) => a.write(new Uint8Array([round, i, 2, 9])));
+        assert.deepEqual(await Promise.all(writes), pairs.map(() => 3));
+        assert.deepEqual(await Promise.all(back), pairs.map(() => 4));
+        const chunks = await Promise.all(reads);
+        chunks.forEach((c, i) => assert.deepEqual(c, new Uint8Array([round, i, 1])));
+        assert.deepEqual(await Promise.all(plainReads), pairs.map(() => 4));
+        bufs.forEach((b, i) => assert.deepEqual(b, new Uint8Array([round, i, 2, 9])));
+      }
+    });
+
     test('bounds are checked before any syscall', async () => {
       const [a] = pair();
       await assert.rejects(a.read(new Uint8Array(4), 2, 3), RangeError);
