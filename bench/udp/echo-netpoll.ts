@@ -1,10 +1,12 @@
 // UDP echo server on netpoll's PacketConn. Usage:
-//   node --import tsx echo-netpoll.ts 127.0.0.1:PORT [--batch]
+//   node --import tsx echo-netpoll.ts 127.0.0.1:PORT [--await | --batch]
 //   node --import tsx echo-netpoll.ts unix:/path [--batch]     (unixgram)
 // Default: readFromInto + writeTo with one reused PacketInfo (no allocation
 // per datagram); the reply is not awaited (as node:dgram's send is not):
 // writeTo copies it at once, so the buffer is free for the next read, and
 // replies written during a burst leave in one sendmmsg (write coalescing).
+// --await: the same, awaiting each reply (Go's order: the next read starts
+// once the reply went), so only read-ahead batches.
 // --batch: readBatch + writeBatch (recvmmsg/sendmmsg) by hand.
 import { listenPacket, PacketInfo } from '../../src/index.ts';
 
@@ -29,6 +31,12 @@ if (process.argv[3] === '--batch') {
   const from = new PacketInfo();
   // A unixgram client that went away refuses its reply (ECONNREFUSED): serve the others.
   const ignore = (): void => {};
+  if (process.argv[3] === '--await') {
+    for (;;) {
+      await pc.readFromInto(buf, from);
+      await pc.writeTo(buf, from, 0, from.n).catch(ignore);
+    }
+  }
   for (;;) {
     await pc.readFromInto(buf, from);
     pc.writeTo(buf, from, 0, from.n).catch(ignore);

@@ -68,6 +68,7 @@ function servers(goBin: string | null, cBin: string): Server[] {
   const list: Server[] = [
     { id: 'node-dgram', label: 'node:dgram', batch: false, ...cmd(node('echo-dgram.ts')) },
     { id: 'netpoll', label: 'netpoll readFromInto/writeTo', batch: false, ...cmd(node('echo-netpoll.ts')) },
+    { id: 'netpoll-await', label: 'netpoll readFromInto/await writeTo', batch: false, ...cmd(node('echo-netpoll.ts', ['--await'])) },
     { id: 'c', label: 'C recvfrom/sendto', batch: false, cmd: cBin, args: ['127.0.0.1:0'] },
     { id: 'netpoll-batch', label: 'netpoll readBatch/writeBatch', batch: true, ...cmd(node('echo-netpoll.ts', ['--batch'])) },
     { id: 'c-mmsg', label: 'C recvmmsg/sendmmsg', batch: true, cmd: cBin, args: ['127.0.0.1:0', '--mmsg'] },

@@ -33,10 +33,24 @@ class Native {
     this.base = Number(koffi.address(this.mem));
     this.bytes = new Uint8Array(koffi.view(this.mem, size));
     this.i32 = new Int32Array(this.bytes.buffer, this.bytes.byteOffset, size >> 2);
+    this.baseLo = this.base >>> 0;
+    this.baseHi = Math.floor(this.base / 0x100000000);
   }
+  private readonly baseLo: number;
+  private readonly baseHi: number;
   /** An 8-byte pointer or size_t (< 2^53) at a 4-aligned offset, in the host's order. */
   setWord(at: number, v: number): void {
     const lo = v >>> 0, hi = Math.floor(v / 0x100000000);
+    if (LE) { this.i32[at >> 2] = lo; this.i32[(at >> 2) + 1] = hi; } else { this.i32[at >> 2] = hi; this.i32[(at >> 2) + 1] = lo; }
+  }
+  /** An 8-byte size_t below 2^31 (no division on the hot path). */
+  setSmall(at: number, v: number): void {
+    if (LE) { this.i32[at >> 2] = v; this.i32[(at >> 2) + 1] = 0; } else { this.i32[at >> 2] = 0; this.i32[(at >> 2) + 1] = v; }
+  }
+  /** A pointer to offset `off` of this memory: base + off without a division (the hot path of push). */
+  setPtr(at: number, off: number): void {
+    let lo = this.baseLo + off, hi = this.baseHi;
+    if (lo >= 0x100000000) { lo -= 0x100000000; hi++; }
     if (LE) { this.i32[at >> 2] = lo; this.i32[(at >> 2) + 1] = hi; } else { this.i32[at >> 2] = hi; this.i32[(at >> 2) + 1] = lo; }
   }
   free(): void { koffi.free(this.mem); }
@@ -170,17 +184,18 @@ export class SendRing {
     if (len <= 64) for (let j = 0; j < len; j++) b[at + j] = buf[off + j]!;
     else b.set(buf.subarray(off, off + len), at);
     const iov = this.iovs + i * IOVEC_SIZE;
-    this.n.setWord(iov, this.n.base + at);
-    this.n.setWord(iov + 8, len);
+    const i32 = this.n.i32;
+    this.n.setPtr(iov, at);
+    this.n.setSmall(iov + 8, len);
     const h = i * ML.mmsgSize;
     if (sa === null || saLen === 0) {
-      this.n.setWord(h + ML.name, 0);
-      this.n.i32[(h + ML.namelen) >> 2] = 0;
+      this.n.setSmall(h + ML.name, 0);
+      i32[(h + ML.namelen) >> 2] = 0;
     } else {
       const nameAt = this.names + i * NAME;
       for (let j = 0; j < saLen; j++) b[nameAt + j] = sa[j]!;
-      this.n.setWord(h + ML.name, this.n.base + nameAt);
-      this.n.i32[(h + ML.namelen) >> 2] = saLen;
+      this.n.setPtr(h + ML.name, nameAt);
+      i32[(h + ML.namelen) >> 2] = saLen;
     }
     this.lens[i] = len;
     this.used += (len + 7) & ~7;
