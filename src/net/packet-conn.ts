@@ -34,6 +34,10 @@ const AF: Record<Family, number> = { inet4: C.AF_INET, inet6: C.AF_INET6, unix: 
 const LE = endianness() === 'LE';
 /** A full unixgram receiver gives no writability edge: the write retries on a timer, up to this far apart. */
 const MAX_BACKOFF_MS = 32;
+/** Single-datagram flushes in a row after which writes go at once (the writer awaits each). */
+const LONELY_FLUSHES = 4;
+/** While they do, one write in this many (a power of two) is queued again, to notice bursts. */
+const PROBE_EVERY = 32;
 
 /**
  * Go's ErrWriteToConnected: writeTo on a socket made by dialPacket. It
@@ -136,6 +140,7 @@ export class PacketConn implements AsyncDisposable, ErrorWrapper {
   private readonly sendq: SendQueue | null;
   /** A write went out on its own in this turn; the next one in the same turn is queued. */
   private wroteThisTurn = false;
+  private probes = 0;
   private readonly turnOver = (): void => { this.wroteThisTurn = false; };
 
   /** @internal Made by listenPacket and dialPacket. */
@@ -427,15 +432,21 @@ export class PacketConn implements AsyncDisposable, ErrorWrapper {
    * A write joins the queue in a burst: datagrams held by read-ahead are
    * being served, writes are already queued, or another write went out in
    * this same turn (before any await). It then leaves with the others in
-   * one sendmmsg. A lone write goes at once; a write with a signal goes on
-   * its own.
+   * one sendmmsg. A lone write goes at once; so does a write with a signal,
+   * and so do writes whose writer awaits each one (the recent flushes each
+   * carried a single datagram), but for one in PROBE_EVERY that checks
+   * whether bursts came back.
    */
   private coalesce(q: SendQueue, len: number, signal: AbortSignal | undefined): boolean {
     if (signal !== undefined || this.isClosed || len > SendQueue.MAX_QUEUED) return false;
-    if (q.pending > 0 || this.ahead.held() > 0 || this.wroteThisTurn) return true;
-    this.wroteThisTurn = true;
-    queueMicrotask(this.turnOver);
-    return false;
+    if (q.pending > 0) return true;
+    let burst = this.ahead.held() > 0 || this.wroteThisTurn;
+    if (burst && q.lonely >= LONELY_FLUSHES && (++this.probes & (PROBE_EVERY - 1)) !== 0) burst = false;
+    if (!burst && !this.wroteThisTurn) {
+      this.wroteThisTurn = true;
+      queueMicrotask(this.turnOver);
+    }
+    return burst;
   }
 
   /** A unixgram send that met a full receiver goes on with sendLoop's timer retries; any other error stands. */

@@ -60,6 +60,11 @@ export class SendQueue {
   private overflow: Overflow[] = [];
   private readonly op: FlushOp;
   private flushing = false;
+  /**
+   * Flushes in a row that carried a single datagram: the writer awaits each
+   * write, so queueing only delays it (PacketConn then writes at once).
+   */
+  lonely = 0;
   /** The last attempt sent everything (set by sendAll). */
   private completed = false;
   private scheduled = false;
@@ -113,7 +118,7 @@ export class SendQueue {
     if (this.flushing || this.pending === 0) return;
     const p = this.start();
     // The common case: every datagram went (or failed alone) in this call.
-    if (this.completed && this.overflow.length === 0) { this.ring!.clear(); return; }
+    if (this.completed && this.overflow.length === 0) { this.done(); return; }
     this.flushing = true;
     void this.finish(p);
   }
@@ -150,8 +155,16 @@ export class SendQueue {
       if (this.overflow.length === 0) break;
       p = this.start();
     }
-    this.ring?.clear();
+    this.done();
     this.flushing = false;
+  }
+
+  /** A flush cycle ended: counts whether it carried one datagram alone, and empties the ring. */
+  private done(): void {
+    const r = this.ring;
+    if (r === null) return;
+    this.lonely = r.count === 1 ? this.lonely + 1 : 0;
+    r.clear();
   }
 
   /** Moves waiting datagrams into an emptied ring, in order. */

@@ -266,6 +266,38 @@ for (const { backend, skip, make } of backendCases) {
       });
     }
 
+    test('a writer that awaits each write has it sent at once; a burst of writes after that is queued again', { skip: !HAS_MMSG }, async () => {
+      await withPair(make, modes[0], async (s, a, np) => {
+        const r = await listenPacket('udp4', '127.0.0.1:0', { netpoll: np });
+        try {
+          // Read-ahead holds datagrams, so every reply is written in a burst; but each is awaited.
+          await sendBurst(s, a, a, 1, 41);
+          const buf = new Uint8Array(200);
+          const from = new PacketInfo();
+          let atOnce = 0;
+          for (let i = 1; i <= 40; i++) {
+            await s.readFromInto(buf, from);
+            const p = s.writeTo(buf, r.localAddr, 0, from.n);
+            if (s.batchingState().queued === 0) atOnce++;
+            assert.equal(await p, from.n);
+          }
+          assert.ok(atOnce >= 20, `most awaited writes went at once (${atOnce} of 40)`);
+          // Writes made in one turn again: coalescing comes back (one write in 32 probes for it).
+          const ps: Promise<number>[] = [];
+          let queued = 0;
+          for (let i = 0; i < 64; i++) { ps.push(s.writeTo(Uint8Array.of(i), r.localAddr)); queued = Math.max(queued, s.batchingState().queued); }
+          assert.ok(queued > 1, 'a burst is queued again');
+          for (const v of await Promise.all(ps)) assert.equal(v, 1);
+          for (let i = 1; i <= 40; i++) {
+            const { n } = await r.readFrom(buf);
+            assert.equal(n, datagram(i).byteLength);
+            if (n > 0) assert.equal(buf[0], i);
+          }
+          for (let i = 0; i < 64; i++) { await r.readFrom(buf); assert.equal(buf[0], i); }
+        } finally { await r.close(); }
+      });
+    });
+
     test('readAhead and coalesceWrites must be booleans: anything else is a TypeError before a socket exists', async () => {
       const np = make();
       try {
