@@ -34,7 +34,7 @@ const AF: Record<Family, number> = { inet4: C.AF_INET, inet6: C.AF_INET6, unix: 
 const LE = endianness() === 'LE';
 /** A full unixgram receiver gives no writability edge: the write retries on a timer, up to this far apart. */
 const MAX_BACKOFF_MS = 32;
-/** Single-datagram flushes in a row after which writes go at once (the writer awaits each). */
+/** Single-datagram flushes (see SendQueue.lonely) after which writes go at once: the writer awaits each. */
 const LONELY_FLUSHES = 4;
 /** While they do, one write in this many (a power of two) is queued again, to notice bursts. */
 const PROBE_EVERY = 32;
@@ -148,7 +148,7 @@ export class PacketConn implements AsyncDisposable, ErrorWrapper {
     this.pfd = fd;
     this.ahead = new ReadAhead(opts.readAhead ?? true);
     this.sendq = (opts.coalesceWrites ?? true) && msg.HAS_MMSG
-      ? new SendQueue(fd, family === 'unix', { wrapWrite: (e) => this.wrap('write', e), pause: (ms) => this.pause(ms, undefined) })
+      ? new SendQueue(fd, family === 'unix', { wrapWrite: (e) => this.wrap('write', e), serving: () => this.ahead.held() > 0, pause: (ms) => this.pause(ms, undefined) })
       : null;
     this.network = network;
     this.family = family;
@@ -433,9 +433,9 @@ export class PacketConn implements AsyncDisposable, ErrorWrapper {
    * being served, writes are already queued, or another write went out in
    * this same turn (before any await). It then leaves with the others in
    * one sendmmsg. A lone write goes at once; so does a write with a signal,
-   * and so do writes whose writer awaits each one (the recent flushes each
-   * carried a single datagram), but for one in PROBE_EVERY that checks
-   * whether bursts came back.
+   * and so do writes whose writer awaits each one (recent flushes carried
+   * one datagram while the reader still held more), but for one in
+   * PROBE_EVERY that checks whether bursts came back.
    */
   private coalesce(q: SendQueue, len: number, signal: AbortSignal | undefined): boolean {
     if (signal !== undefined || this.isClosed || len > SendQueue.MAX_QUEUED) return false;

@@ -36,6 +36,8 @@ function capture(resolve: Settle, reject: Fail): void {
 export interface SendQueueHost {
   /** An error as the caller sees it (an OpError). */
   wrapWrite(e: unknown): unknown;
+  /** Datagrams read ahead are waiting to be served. */
+  serving(): boolean;
   /** Waits ms before a full unixgram receiver is tried again; rejects past the write deadline. */
   pause(ms: number): Promise<void>;
 }
@@ -61,8 +63,9 @@ export class SendQueue {
   private readonly op: FlushOp;
   private flushing = false;
   /**
-   * Flushes in a row that carried a single datagram: the writer awaits each
-   * write, so queueing only delays it (PacketConn then writes at once).
+   * Flushes that carried one datagram while its reader still had datagrams
+   * held, since the last flush of several: the writer awaits each write, so
+   * queueing only delays it (PacketConn then writes at once).
    */
   lonely = 0;
   /** The last attempt sent everything (set by sendAll). */
@@ -110,6 +113,8 @@ export class SendQueue {
       return;
     }
     this.scheduled = false;
+    // One datagram, and the reader has datagrams held yet wrote no more: it is waiting on this write.
+    if (now === 1 && this.host.serving()) this.lonely++;
     this.flush();
   }
 
@@ -159,11 +164,11 @@ export class SendQueue {
     this.flushing = false;
   }
 
-  /** A flush cycle ended: counts whether it carried one datagram alone, and empties the ring. */
+  /** A flush cycle ended: a burst of several clears the lonely count; the ring is emptied. */
   private done(): void {
     const r = this.ring;
     if (r === null) return;
-    this.lonely = r.count === 1 ? this.lonely + 1 : 0;
+    if (r.count > 1) this.lonely = 0;
     r.clear();
   }
 
