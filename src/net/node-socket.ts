@@ -4,10 +4,12 @@
 // read of a socket is here: the address fields, setTimeout's idle timer,
 // setNoDelay/setKeepAlive, ref/unref, byte counters, readyState, the
 // connecting state of a socket returned before its dial completes.
+import { Buffer } from 'node:buffer';
 import { Duplex } from 'node:stream';
 import type { Addr, Network } from './addr.ts';
 import { ChunkReader, DEFAULT_CHUNK } from './chunk-reader.ts';
 import { isClosedError } from './errors.ts';
+import { byteLen, bytesOf, gather, gatherSlab, GATHER_MAX, type WriteChunk } from './write-gather.ts';
 import type { DuplexIO } from './streams.ts';
 
 /** What a NodeSocket uses of a connection; a Conn has all of it, a plain DuplexIO only the I/O. */
@@ -47,6 +49,21 @@ function ipText(a: Addr | undefined): string | undefined {
   return a === undefined || a.network !== 'tcp' ? undefined : a.address;
 }
 
+/** The fields of Readable's (undocumented, stable) state that the direct 'data' path reads. */
+interface ReadableStateView {
+  readonly flowing: boolean | null;
+  readonly length: number;
+  readonly decoder: unknown;
+  readonly awaitDrainWriters: unknown;
+  readonly ended: boolean;
+  readonly highWaterMark: number;
+}
+
+/** A chunk as the Buffer Readable would make of it (a view, no copy). */
+function asBuffer(c: Uint8Array): Buffer {
+  return Buffer.isBuffer(c) ? c : Buffer.from(c.buffer, c.byteOffset, c.byteLength);
+}
+
 /** Runs f on a connection that may be closing; a closed one has nothing left to set. */
 function quietly(f: () => void): void {
   try { f(); } catch (e) { if (!isClosedError(e)) throw e; }
@@ -74,7 +91,11 @@ export class NodeSocket extends Duplex {
   #reading = false;
   #wantRead = false;
   #closed = false;
+  /** The idle timer, kept across setTimeout calls (see setTimeout); its delay is #timerMs. */
   #timer: NodeJS.Timeout | null = null;
+  #timerMs = 0;
+  /** The write callback of the _write or _writev in flight (a Writable has one at a time). */
+  #writeCb: ((e?: Error | null) => void) | null = null;
   #bytesRead = 0;
   #bytesWritten = 0;
   #refed = true;
@@ -87,7 +108,9 @@ export class NodeSocket extends Duplex {
 
   constructor(io: SocketIO | null, opts: NodeSocketOptions = {}) {
     const hwm = opts.highWaterMark;
-    super({ allowHalfOpen: opts.allowHalfOpen ?? true, ...(hwm === undefined ? {} : { highWaterMark: hwm }) });
+    // Strings come through as they are (net.Socket's decodeStrings: false): a small
+    // response head is encoded straight into the gathered write.
+    super({ allowHalfOpen: opts.allowHalfOpen ?? true, decodeStrings: false, ...(hwm === undefined ? {} : { highWaterMark: hwm }) });
     this.#chunkSize = opts.chunkSize ?? DEFAULT_CHUNK;
     this.#io = io;
     this.#reader = io === null ? null : new ChunkReader(io, this.#chunkSize);
@@ -181,29 +204,37 @@ export class NodeSocket extends Duplex {
     if (ms < 0) throw new RangeError(`netpoll: timeout must be >= 0 ms, got ${ms}`);
     if (cb !== undefined && typeof cb !== 'function') throw new TypeError('netpoll: setTimeout callback must be a function');
     const d = Math.min(ms, TIMEOUT_MAX);
-    // http sets the same timeout again on every request: the timer is refreshed, not remade.
-    if (d === this.timeout && d !== 0 && this.#timer !== null && !this.destroyed) {
-      this.#timer.refresh();
-      if (cb !== undefined) this.once('timeout', cb);
-      return this;
-    }
     this.timeout = d;
-    if (this.#timer !== null) { clearTimeout(this.#timer); this.#timer = null; }
     if (d === 0) {
+      // Off, lazily: http turns the timeout off at each request and on again after
+      // the response, so the timer stays where it is and fires into nothing.
       if (cb !== undefined) this.removeListener('timeout', cb);
       return this;
     }
     if (this.destroyed) return this;
-    this.#timer = setTimeout(this.#onTimeout, d);
-    this.#timer.unref();
+    if (this.#timer !== null && this.#timerMs === d) {
+      // The same delay again (every keep-alive response): one refresh, no new timer.
+      this.#timer.refresh();
+    } else {
+      if (this.#timer !== null) clearTimeout(this.#timer);
+      this.#timer = setTimeout(this.#onTimeout, d);
+      this.#timer.unref();
+      this.#timerMs = d;
+    }
     if (cb !== undefined) this.once('timeout', cb);
     return this;
   }
 
-  readonly #onTimeout = (): void => { this.emit('timeout'); };
+  readonly #onTimeout = (): void => { if (this.timeout !== 0 && !this.destroyed) this.emit('timeout'); };
+
+  /** Activity: pushes the idle timer back, if one is on. */
+  #touch(): void {
+    const t = this.#timer;
+    if (t !== null && this.timeout !== 0) t.refresh();
+  }
 
   /** @internal net.Socket's name for "activity: push the idle timer back" (http calls it). */
-  _unrefTimer(): void { this.#timer?.refresh(); }
+  _unrefTimer(): void { this.#touch(); }
 
   /** TCP_NODELAY (already on by default for netpoll connections). */
   setNoDelay(noDelay = true): this {
@@ -259,9 +290,13 @@ export class NodeSocket extends Duplex {
 
   override _read(): void {
     if (this.#reading) return;
-    const io = this.#io;
-    if (io === null) { this.#wantRead = true; return; }
+    if (this.#io === null) { this.#wantRead = true; return; }
+    this.#startRead();
+  }
+
+  #startRead(): void {
     this.#reading = true;
+    const io = this.#io!;
     // A Conn reads its own chunks: no wrapper promise in between.
     (io.readChunk !== undefined ? io.readChunk(this.#chunkSize) : this.#reader!.next()).then(this.#onChunk, this.#onReadError);
   }
@@ -271,7 +306,19 @@ export class NodeSocket extends Duplex {
     if (this.destroyed) return;
     if (chunk === null) { this.push(null); return; }
     this.#bytesRead += chunk.length;
-    this.#timer?.refresh();
+    this.#touch();
+    // Flowing with nothing buffered (http's 'data' listener, pipe()): the chunk
+    // goes to the listeners at once and the next read starts here, as
+    // Readable would after push() one tick later. Readable still counts this
+    // read as in flight, so it does not start one of its own meanwhile.
+    const rs = (this as unknown as { _readableState: ReadableStateView })._readableState;
+    if (rs.flowing === true && rs.length === 0 && rs.decoder === null && rs.awaitDrainWriters === null && !rs.ended) {
+      this.emit('data', asBuffer(chunk));
+      // Paused by a listener: one more read, which push() then buffers (Readable
+      // would read ahead the same way, its buffer being empty).
+      if (!this.destroyed && !this.#reading && (rs.flowing === true || rs.highWaterMark > 0)) this.#startRead();
+      return;
+    }
     this.push(chunk);
   };
 
@@ -282,30 +329,53 @@ export class NodeSocket extends Duplex {
     this.destroy(e as Error);
   };
 
-  override _write(chunk: Uint8Array, _encoding: BufferEncoding, cb: (e?: Error | null) => void): void {
+  override _write(chunk: Uint8Array | string, encoding: BufferEncoding | 'buffer', cb: (e?: Error | null) => void): void {
     const io = this.#io;
-    if (io === null) { this.#pending = () => this._write(chunk, _encoding, cb); return; }
+    if (io === null) { this.#pending = () => this._write(chunk, encoding, cb); return; }
+    this.#writeCb = cb;
+    if (typeof chunk === 'string') { this._writev([{ chunk, encoding }], cb); return; }
     this.#bytesWritten += chunk.length;
-    this.#timer?.refresh();
-    io.write(chunk, 0, chunk.length).then(() => { this.#timer?.refresh(); cb(); }, cb);
+    this.#touch();
+    io.write(chunk, 0, chunk.length).then(this.#onWritten, this.#onWriteError);
   }
 
-  override _writev(chunks: { chunk: Uint8Array }[], cb: (e?: Error | null) => void): void {
+  override _writev(chunks: WriteChunk[], cb: (e?: Error | null) => void): void {
     const io = this.#io;
     if (io === null) { this.#pending = () => this._writev(chunks, cb); return; }
-    const bufs = new Array<Uint8Array>(chunks.length);
+    const n = chunks.length;
     let total = 0;
-    for (let i = 0; i < chunks.length; i++) { const c = chunks[i]!.chunk; bufs[i] = c; total += c.length; }
+    for (let i = 0; i < n; i++) { const c = chunks[i]!; total += byteLen(c.chunk, c.encoding); }
     this.#bytesWritten += total;
-    this.#timer?.refresh();
-    const done = (): void => { this.#timer?.refresh(); cb(); };
-    if (io.writev !== undefined) { io.writev(bufs).then(done, cb); return; }
+    this.#touch();
+    this.#writeCb = cb;
+    if (total <= GATHER_MAX) {
+      // Small (a corked http response): one write(2) of the chunks copied together.
+      const off = gather(chunks, total);
+      io.write(gatherSlab(), off, total).then(this.#onWritten, this.#onWriteError);
+      return;
+    }
+    const bufs = new Array<Uint8Array>(n);
+    for (let i = 0; i < n; i++) { const c = chunks[i]!; bufs[i] = bytesOf(c.chunk, c.encoding); }
+    if (io.writev !== undefined) { io.writev(bufs).then(this.#onWritten, this.#onWriteError); return; }
     // No vectored write underneath: one write of the buffers joined.
     const all = new Uint8Array(total);
     let off = 0;
     for (const b of bufs) { all.set(b, off); off += b.length; }
-    io.write(all, 0, total).then(done, cb);
+    io.write(all, 0, total).then(this.#onWritten, this.#onWriteError);
   }
+
+  readonly #onWritten = (): void => {
+    const cb = this.#writeCb!;
+    this.#writeCb = null;
+    this.#touch();
+    cb();
+  };
+
+  readonly #onWriteError = (e: unknown): void => {
+    const cb = this.#writeCb!;
+    this.#writeCb = null;
+    cb(e as Error);
+  };
 
   override _final(cb: (e?: Error | null) => void): void {
     const io = this.#io;

@@ -9,6 +9,7 @@ import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { C } from '../../src/sys/constants.ts';
 import { NodeSocket } from '../../src/net/node-socket.ts';
+import { GATHER_MAX } from '../../src/net/write-gather.ts';
 import { listen } from '../../src/net/index.ts';
 import { connectSocket } from '../../src/node/client.ts';
 import { backendCases } from '../helpers/backends.ts';
@@ -105,26 +106,40 @@ for (const { backend, skip, make } of backendCases) {
       np.shutdown();
     });
 
-    test('bytesRead and bytesWritten count what went each way; corked writes go out as one writev, in order', async () => {
+    test('bytesRead and bytesWritten count what went each way; small corked writes go out as one write, large ones as one writev of the same buffers', async () => {
       const np = make();
       const { client, server, closeAll } = await connectedPair(np);
       const s = server.toNodeStream();
       const c = client.toNodeStream();
-      let calls = 0;
+      const writes: number[] = [];
+      const vectors: (readonly ArrayBufferView[])[] = [];
+      const write = server.write.bind(server);
       const writev = server.writev.bind(server);
-      server.writev = (bufs, sig) => { calls++; return writev(bufs, sig); };
-      // A Duplex's writev is reached through the Conn's streamIO: count on the Conn.
+      // The Duplex reaches write and writev through the Conn's streamIO: count on the Conn.
+      server.write = (b, o, l, sig) => { writes.push(l ?? 0); return write(b, o, l, sig); };
+      server.writev = (bufs, sig) => { vectors.push(bufs); return writev(bufs, sig); };
+      let got = 0;
+      let text = '';
+      c.on('data', (d: Buffer) => { got += d.length; if (text.length < 6) text += d.toString('latin1'); });
+      // Small: a string head and buffers, as node:http corks a response: gathered into one write(2).
       s.cork();
-      s.write('a'); s.write('bb'); s.write('ccc');
+      s.write('a', 'latin1'); s.write(Buffer.from('bb')); s.write('ccc');
       process.nextTick(() => s.uncork());
-      let got = '';
-      c.setEncoding('utf8');
-      c.on('data', (d: string) => { got += d; });
-      while (got.length < 6) await once(c, 'data');
-      assert.equal(got, 'abbccc');
-      assert.equal(s.bytesWritten, 6);
-      assert.equal(c.bytesRead, 6);
-      assert.equal(calls, 1, 'the three corked chunks were one Conn.writev');
+      while (got < 6) await once(c, 'data');
+      assert.equal(text, 'abbccc');
+      assert.deepEqual(writes, [6], 'the three corked chunks were one write of 6 bytes');
+      assert.equal(vectors.length, 0);
+      // Large: one writev of the caller's own buffers, nothing copied.
+      const big1 = Buffer.alloc(GATHER_MAX, 1), big2 = Buffer.alloc(100, 2);
+      s.cork();
+      s.write(big1); s.write(big2);
+      process.nextTick(() => s.uncork());
+      while (got < 6 + GATHER_MAX + 100) await once(c, 'data');
+      assert.equal(vectors.length, 1, 'one Conn.writev');
+      assert.equal(vectors[0]![0], big1);
+      assert.equal(vectors[0]![1], big2);
+      assert.equal(s.bytesWritten, 6 + GATHER_MAX + 100);
+      assert.equal(c.bytesRead, 6 + GATHER_MAX + 100);
       s.destroy(); c.destroy();
       await closeAll();
       np.shutdown();
