@@ -16,7 +16,7 @@ export interface MicroResult {
   values: Record<string, number>;
 }
 
-const MICROS = ['wake-latency', 'poll-drain'] as const;
+const MICROS = ['wake-latency', 'poll-drain', 'channels'] as const;
 
 function runOne(name: string, mode: Mode): Promise<MicroResult> {
   const file = resolve(BENCH_DIR, `micro/${name}.ts`);

@@ -1,7 +1,7 @@
 // One kernel read at a time into a chunk nobody else holds, for the stream
 // adapters: a buffer shared across reads would be overwritten while the
 // consumer still looks at it.
-import type { DuplexIO } from './streams.ts';
+import type { DuplexIO } from './stream-io.ts';
 
 export const DEFAULT_CHUNK = 64 * 1024;
 

@@ -2,6 +2,7 @@
 // The dial deadline becomes the socket's write deadline while connect(2)
 // completes (Go's netFD.connect), then is cleared; an abort signal cancels
 // the wait. On any failure the socket is closed.
+import type { FD } from '../fd/fd.ts';
 import { Netpoll } from '../netpoll/netpoll.ts';
 import { dialTrace } from '../netpoll/channels.ts';
 import { atMonotonic, MonotonicDate, now } from '../netpoll/deadline.ts';
@@ -44,6 +45,8 @@ export interface DialOptions {
   netpoll?: Netpoll;
   /** Go's Dialer.Control: runs on the raw socket after socket(2), before bind(2) and connect(2). */
   control?: ControlFn;
+  /** @internal Told each descriptor before it connects (a connecting NodeSocket's ref/unref reach it). */
+  onFD?: (fd: FD) => void;
 }
 
 /** Go's partialDeadline: a share of what is left for each address still to try, at least 2 s. Monotonic ms; null: none. */
@@ -191,6 +194,7 @@ async function dialOne(net: Network, laddr: Addr | null, raddr: Addr, deadline: 
   }
   const fd = newFD(sysfd, netpoll);
   try {
+    opts.onFD?.(fd);
     if (deadline !== null) fd.setWriteDeadline(new MonotonicDate(deadline));
     const { bytes, length } = encodeSockaddr(raddr.toSockaddr(family));
     await fd.connect(bytes, length, signal);

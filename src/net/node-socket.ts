@@ -10,7 +10,7 @@ import type { Addr, Network } from './addr.ts';
 import { ChunkReader, DEFAULT_CHUNK } from './chunk-reader.ts';
 import { isClosedError } from './errors.ts';
 import { byteLen, bytesOf, gather, gatherSlab, GATHER_MAX, type WriteChunk } from './write-gather.ts';
-import type { DuplexIO } from './streams.ts';
+import type { DuplexIO } from './stream-io.ts';
 
 /** What a NodeSocket uses of a connection; a Conn has all of it, a plain DuplexIO only the I/O. */
 export interface SocketIO extends DuplexIO {
@@ -33,6 +33,9 @@ export interface NodeSocketOptions {
   /** The readable and writable sides' high-water marks in bytes (Node's default otherwise). */
   highWaterMark?: number;
 }
+
+/** A descriptor whose pending operations may or may not keep the process alive (an FD). */
+export interface RefHandle { setRef(on: boolean): void }
 
 /** net.Socket's readyState values. */
 export type ReadyState = 'opening' | 'open' | 'readOnly' | 'writeOnly' | 'closed';
@@ -105,6 +108,8 @@ export class NodeSocket extends Duplex {
   #pending: (() => void) | null = null;
   #resetting = false;
   #abortDial: AbortController | null = null;
+  /** The descriptor being dialled, while connecting: ref() and unref() reach its pending connect. */
+  #dialing: RefHandle | null = null;
 
   constructor(io: SocketIO | null, opts: NodeSocketOptions = {}) {
     const hwm = opts.highWaterMark;
@@ -123,10 +128,17 @@ export class NodeSocket extends Duplex {
    * connected, and is destroyed with the dial's error if it fails. Writes
    * made meanwhile go out once connected; destroying it aborts the dial.
    */
-  static connecting(dialer: (signal: AbortSignal) => Promise<SocketIO>, opts?: NodeSocketOptions): NodeSocket {
+  static connecting(dialer: (signal: AbortSignal, dialing: (h: RefHandle) => void) => Promise<SocketIO>, opts?: NodeSocketOptions): NodeSocket {
     const s = new NodeSocket(null, opts);
     const ac = s.#abortDial = new AbortController();
-    dialer(ac.signal).then((io) => s.#attach(io), (e: unknown) => {
+    // Each descriptor the dial tries is told the socket's ref state: an unref'd
+    // connecting socket does not keep the process alive (net.Socket's neither).
+    const dialing = (h: RefHandle): void => {
+      s.#dialing = h;
+      if (!s.#refed) h.setRef(false);
+    };
+    dialer(ac.signal, dialing).then((io) => s.#attach(io), (e: unknown) => {
+      s.#dialing = null;
       s.#abortDial = null;
       if (!s.destroyed) s.destroy(e as Error);
     });
@@ -135,6 +147,7 @@ export class NodeSocket extends Duplex {
 
   #attach(io: SocketIO): void {
     this.#abortDial = null;
+    this.#dialing = null;
     if (this.destroyed) { quietly(() => io.close()); return; }
     this.#io = io;
     this.#reader = new ChunkReader(io, this.#chunkSize);
@@ -256,6 +269,7 @@ export class NodeSocket extends Duplex {
   /** This socket's waiting reads and writes keep the process alive (the default). */
   ref(): this {
     this.#refed = true;
+    if (this.#io === null) this.#dialing?.setRef(true);
     if (this.#io !== null && !this.#closed) quietly(() => this.#io!.ref?.());
     return this;
   }
@@ -263,6 +277,7 @@ export class NodeSocket extends Duplex {
   /** An idle connection no longer keeps the process alive (its idle timer never does). */
   unref(): this {
     this.#refed = false;
+    if (this.#io === null) this.#dialing?.setRef(false);
     if (this.#io !== null && !this.#closed) quietly(() => this.#io!.unref?.());
     return this;
   }

@@ -8,6 +8,7 @@
 // did not take is copied and queued until the socket drains. The system
 // calls go through the same loops as FD's (fd/io.ts); what is lean here is
 // only the state around them: no fd-mutex, no promise, no op record.
+import { AsyncResource } from 'node:async_hooks';
 import { markAsUntransferable } from 'node:worker_threads';
 import {
   consume, EAGAIN, readOnce, release, sockname, stop, writeError, writeOnce, writeSome, writevOnce, WROTE_ZERO,
@@ -124,6 +125,13 @@ export class ServeConn implements Parker, Deferred {
   /** Bytes the kernel has not taken yet, in order; null when nothing waits. */
   private out: Uint8Array[] | null = null;
   private readonly peer: PackedPeer;
+  /**
+   * The async context the connection was accepted in: the poller's and the
+   * budget's callbacks run the handlers in it, so an AsyncLocalStorage store
+   * set around serve() is the one its handlers see (made at accept, as a
+   * net.Socket's handle is).
+   */
+  private readonly scope = new AsyncResource('NETPOLL_SERVE_CONN');
 
   /** @internal serve() makes these. */
   constructor(ctx: ServeContext, sysfd: number, pd: PollDesc, peer: PackedPeer) {
@@ -239,13 +247,17 @@ export class ServeConn implements Parker, Deferred {
   runDeferred(): void { this.resume(); }
 
   /** @internal Reads again (after the confirm pass or a deferred turn). */
-  resume(): void {
+  resume(): void { this.scope.runInAsyncScope(this.resumeNow, this); }
+
+  private resumeNow(): void {
     this.st &= ~QUEUED;
     if ((this.st & (CLOSED | BROKEN | EOF | PAUSED)) === 0) this.pump();
   }
 
   /** @internal From the PollDesc: readable or writable. */
-  pdReady(mode: 'r' | 'w'): void {
+  pdReady(mode: 'r' | 'w'): void { this.scope.runInAsyncScope(this.ready, this, mode); }
+
+  private ready(mode: 'r' | 'w'): void {
     if (mode === 'r') {
       this.st &= ~WAIT_R;
       if ((this.st & CLOSED) === 0) this.pump();
@@ -256,7 +268,9 @@ export class ServeConn implements Parker, Deferred {
   }
 
   /** @internal From the PollDesc: a wait failed (deadline, kernel error; closing when close() ran). */
-  pdFail(mode: 'r' | 'w', err: Error): void {
+  pdFail(mode: 'r' | 'w', err: Error): void { this.scope.runInAsyncScope(this.waitFailed, this, mode, err); }
+
+  private waitFailed(mode: 'r' | 'w', err: Error): void {
     this.st &= mode === 'r' ? ~WAIT_R : ~WAIT_W;
     if ((this.st & CLOSED) === 0) this.fail(mode === 'r' ? 'read' : 'write', err);
   }

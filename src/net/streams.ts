@@ -5,24 +5,9 @@
 import { ChunkReader, DEFAULT_CHUNK } from './chunk-reader.ts';
 import { isClosedError } from './errors.ts';
 import { NodeSocket, type SocketIO } from './node-socket.ts';
+import type { DuplexIO, StreamOptions } from './stream-io.ts';
 
-export interface DuplexIO {
-  read(buf: Uint8Array, offset?: number, length?: number, signal?: AbortSignal): Promise<number | null>;
-  /** When present (Conn has it), reads go through it: the stream holds no buffer between reads. */
-  readChunk?(maxBytes: number, signal?: AbortSignal): Promise<Uint8Array | null>;
-  write(buf: Uint8Array, offset?: number, length?: number, signal?: AbortSignal): Promise<number>;
-  closeWrite(): void;
-  close(): void;
-}
-
-export interface StreamOptions {
-  /** Bytes asked of the kernel per read (default 64 KiB). */
-  chunkSize?: number;
-  /** toNodeStream: keep writing after the peer's EOF (default true). */
-  allowHalfOpen?: boolean;
-  /** toNodeStream: the Duplex's high-water marks in bytes. */
-  highWaterMark?: number;
-}
+export type { DuplexIO, StreamOptions } from './stream-io.ts';
 
 /** Closes the whole connection once both halves are done with. */
 class HalfTracker {

@@ -19,14 +19,11 @@ export interface NetpollHttpsAgentOptions extends https.AgentOptions, DialSocket
  * http.get('http://127.0.0.1:8080/', { agent }, (res) => res.resume());
  */
 export class NetpollAgent extends http.Agent {
-  readonly #dial: DialSocketOptions;
-  constructor(opts: NetpollAgentOptions = {}) {
-    super(opts);
-    this.#dial = { netpoll: opts.netpoll, dialTimeout: opts.dialTimeout };
-  }
+  constructor(opts: NetpollAgentOptions = {}) { super(opts); }
 
+  // The Agent hands its own options (netpoll, dialTimeout) to createConnection with each request's.
   override createConnection(options: http.ClientRequestArgs): Duplex {
-    return connectSocket(options as ConnectTarget, this.#dial, 80);
+    return connectSocket(options as ConnectTarget, options as DialSocketOptions, 80);
   }
 }
 
@@ -46,18 +43,14 @@ interface SessionCache {
  * https.get('https://localhost:8443/', { agent }, (res) => res.resume());
  */
 export class NetpollHttpsAgent extends https.Agent {
-  readonly #dial: DialSocketOptions;
-  constructor(opts: NetpollHttpsAgentOptions = {}) {
-    super(opts);
-    this.#dial = { netpoll: opts.netpoll, dialTimeout: opts.dialTimeout };
-  }
+  constructor(opts: NetpollHttpsAgentOptions = {}) { super(opts); }
 
   override createConnection(options: https.RequestOptions): Duplex {
     const o = options as https.RequestOptions & { _agentKey?: string };
     const cache = this as unknown as SessionCache;
     const key = o._agentKey;
     const session = key ? cache._getSession(key) : undefined;
-    const raw = connectSocket(options as ConnectTarget, this.#dial, 443);
+    const raw = connectSocket(options as ConnectTarget, options as DialSocketOptions, 443);
     const t: TLSSocket = connectTls(raw, { ...(session ? { session } : {}), ...(options as object) });
     if (key) {
       t.on('session', (s: Buffer) => cache._cacheSession(key, s));

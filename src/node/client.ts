@@ -57,9 +57,10 @@ export function dialArgs(t: ConnectTarget, defaultPort: number): ['unix' | 'tcp'
  */
 export function connectSocket(target: ConnectTarget, opts: DialSocketOptions = {}, defaultPort = 80): NodeSocket {
   const [network, address] = dialArgs(target, defaultPort);
-  const sock = NodeSocket.connecting(async (signal) => {
+  const sock = NodeSocket.connecting(async (signal, dialing) => {
     const conn: Conn = await dial(network, address, {
       signal,
+      onFD: dialing,
       ...(target.localAddress ? { localAddress: target.localAddress } : {}),
       ...(opts.netpoll ? { netpoll: opts.netpoll } : {}),
       ...(opts.dialTimeout ? { timeout: opts.dialTimeout } : {}),

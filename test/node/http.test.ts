@@ -17,6 +17,7 @@ import { listen, type Listener } from '../../src/net/index.ts';
 import type { Netpoll } from '../../src/netpoll/index.ts';
 import { NetpollAgent, NetpollHttpsAgent, serveHttp, undiciConnect } from '../../src/node/index.ts';
 import { backendCases } from '../helpers/backends.ts';
+import { fullBacklog } from '../helpers/net.ts';
 import { request, selfSigned } from '../helpers/node.ts';
 
 const execFileP = promisify(execFile);
@@ -222,6 +223,16 @@ for (const { backend, skip, make } of backendCases) {
       assert.ok(new Set(par.map((r) => r.body)).size <= 2);
       agent.destroy();
       await closeServer(server);
+      np.shutdown();
+    });
+
+    test('NetpollAgent: its dialTimeout and netpoll reach the dial (a full accept queue times out)', async () => {
+      const np = make();
+      const full = await fullBacklog(np);
+      const agent = new NetpollAgent({ netpoll: np, dialTimeout: 100 });
+      await assert.rejects(request(`http://127.0.0.1:${full.ln.addr.port}/`, { agent }), { code: 'ETIMEDOUT' });
+      agent.destroy();
+      await full.close();
       np.shutdown();
     });
 

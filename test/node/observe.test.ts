@@ -7,7 +7,7 @@ import dc from 'node:diagnostics_channel';
 import http from 'node:http';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { dial, listen, serve } from '../../src/net/index.ts';
+import { dial, listen, serve, type ServeConn } from '../../src/net/index.ts';
 import { setBudget, DEFAULT_BUDGET } from '../../src/netpoll/budget.ts';
 import { NetpollAgent, serveHttp, stats, CHANNELS } from '../../src/node/index.ts';
 import { backendCases } from '../helpers/backends.ts';
@@ -70,6 +70,41 @@ for (const { backend, skip, make } of backendCases) {
       assert.ok(s1.budgetDeferrals > s0.budgetDeferrals);
       assert.ok(s1.sliceOverruns > s0.sliceOverruns);
       await client.close(); await conn.close(); await ln.close();
+      np.shutdown();
+    });
+
+    test('an event for a descriptor closed earlier in the same drain is dropped and counted stale', async () => {
+      const np = make();
+      const ln = await listen('tcp', '127.0.0.1:0', { netpoll: np });
+      const conns: ServeConn[] = [];
+      let data = 0;
+      let bothIn!: () => void;
+      const accepted = new Promise<void>((r) => { bothIn = r; });
+      // Whichever connection is served first closes the other, whose readiness
+      // was harvested in the same poll: that event then reaches nobody.
+      void serve(ln, {
+        onConnect: (c) => { if (conns.push(c) === 2) bothIn(); },
+        onData: (c) => { data++; for (const o of conns) if (o !== c) o.close(); },
+      });
+      const a = net.connect(ln.addr.port, '127.0.0.1');
+      const b = net.connect(ln.addr.port, '127.0.0.1');
+      await accepted;
+      // Both server ends have read nothing yet and wait parked on the poller.
+      await new Promise((r) => setTimeout(r, 20));
+      const before = stats(np).staleEventsDropped;
+      // The closed one sees a reset (its byte was never read).
+      a.on('error', () => {}); b.on('error', () => {});
+      const closedOne = new Promise((r) => { a.once('close', r); b.once('close', r); });
+      // Sent in one synchronous run: both become readable before the next drain.
+      a.write('x');
+      b.write('y');
+      await closedOne;
+      await new Promise((r) => setTimeout(r, 20));
+      assert.equal(data, 1, 'only the first connection served its data');
+      assert.equal(stats(np).staleEventsDropped, before + 1);
+      a.destroy(); b.destroy();
+      for (const c of conns) c.close();
+      await ln.close();
       np.shutdown();
     });
 

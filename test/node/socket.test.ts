@@ -274,3 +274,22 @@ for (const { backend, skip, make } of backendCases) {
     np.shutdown();
   });
 }
+
+// As net.Socket's unref while connecting: a dial that cannot complete (the
+// listener's accept queue is full) holds the process only while ref'd.
+test('an unref\'d connecting socket does not keep the process alive; a ref\'d one does', async () => {
+  const child = fileURLToPath(new URL('./fixtures/connecting-unref-child.ts', import.meta.url));
+  const unref = spawnSync(process.execPath, ['--import', 'tsx', child, 'unref'], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(unref.status, 0, unref.stderr);
+  assert.match(unref.stdout, /dialling\nexit connecting=true/);
+  const ref = spawn(process.execPath, ['--import', 'tsx', child, 'ref'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  ref.stdout.setEncoding('utf8');
+  ref.stdout.on('data', (d: string) => { out += d; });
+  while (!out.includes('dialling')) await once(ref.stdout, 'data');
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(ref.exitCode, null, 'a ref\'d connecting socket keeps the process alive');
+  ref.kill('SIGKILL');
+  await once(ref, 'exit');
+  assert.doesNotMatch(out, /exit/);
+});
