@@ -68,6 +68,9 @@ export interface ReadFromResult {
 /**
  * How a PacketConn batches under its one-datagram calls (Linux; elsewhere
  * both are off). Neither changes what a read or write returns.
+ *
+ * @example
+ * const pc = await listenPacket('udp', ':5353', { readAhead: false, coalesceWrites: false }); // one system call per datagram
  */
 export interface PacketBatching {
   /**
@@ -162,6 +165,9 @@ export class PacketConn implements AsyncDisposable, ErrorWrapper {
    * The descriptor underneath (Go's netFD.pfd), for setsockopt, rawRead and
    * the like. Handing it out turns read-ahead off for good: whoever holds it
    * may read the socket too, and must not miss datagrams held here.
+   *
+   * @example
+   * const n = pc.fd.getsockoptInt(SOL_SOCKET, SO_RCVBUF);
    */
   get fd(): FD {
     this.ahead.disable();
@@ -617,7 +623,13 @@ export class PacketConn implements AsyncDisposable, ErrorWrapper {
     return v;
   }
 
-  /** Sets an int socket option (Go's syscall.SetsockoptInt through SyscallConn, without handing the descriptor out). */
+  /**
+   * Sets an int socket option (Go's syscall.SetsockoptInt through
+   * SyscallConn, without handing the descriptor out, so read-ahead stays on).
+   *
+   * @example
+   * pc.setsockoptInt(IPPROTO_IP, IP_MULTICAST_TTL, 4);
+   */
   setsockoptInt(level: number, name: number, v: number): void {
     this.control('set', () => this.pfd.setsockoptInt(level, name, v));
   }
