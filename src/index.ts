@@ -11,7 +11,7 @@ export { serve, ServeConn, type ServeHandler, type ServeOptions } from './net/in
 // Datagrams and descriptor passing: Go's net.PacketConn, ReadMsgUnix/WriteMsgUnix, syscall.UnixRights.
 export { listenPacket, dialPacket, listenMulticastUDP, PacketConn, PacketInfo, WriteToConnectedError, ControlMessageError, fileConn,
   type PacketNetwork, type ListenPacketOptions, type DialPacketOptions, type ListenMulticastOptions, type ReadFromResult,
-  type PacketTarget, type ReadMsgResult, type PacketSocketOptions, type GroupInterface } from './net/index.ts';
+  type PacketTarget, type ReadMsgResult, type PacketSocketOptions, type PacketBatching, type GroupInterface } from './net/index.ts';
 export { unixRights, parseUnixRights, parseSocketControlMessages, cmsgSpace, cmsgLen, CmsgError,
   type SocketControlMessage } from './sys/cmsg.ts';
 export { NodeSocket, type SocketIO, type NodeSocketOptions, type ReadyState } from './net/node-socket.ts';

@@ -5,7 +5,7 @@ export { Conn } from './conn.ts';
 export { Listener, type AcceptErrorHook } from './listener.ts';
 export { Addr, AddrError, UnknownNetworkError, joinHostPort, splitHostPort, type Network, type PacketNetwork, type AddrNetwork } from './addr.ts';
 export { listenPacket, dialPacket, listenMulticastUDP, type ListenPacketOptions, type DialPacketOptions, type ListenMulticastOptions } from './listen-packet.ts';
-export { PacketConn, WriteToConnectedError, type ReadFromResult, type PacketTarget } from './packet-conn.ts';
+export { PacketConn, WriteToConnectedError, type PacketBatching, type ReadFromResult, type PacketTarget } from './packet-conn.ts';
 export { PacketInfo } from './packet-info.ts';
 export { fileConn, type FileConnOptions } from './file-conn.ts';
 export { ControlMessageError, type ReadMsgResult } from './msg-io.ts';
