@@ -57,12 +57,9 @@ type Shut = 'r' | 'w' | 'rw';
  * await fd.write(new TextEncoder().encode('hi'));
  * await fd.close();
  */
-export class FD implements OpHost {
+export class FD extends FdMutex implements OpHost {
   private fd: number;
   private pd: PollDesc | null;
-  private np: Netpoll | null;
-  /** @internal The read and write locks and the reference count (ops take them). */
-  readonly mu = new FdMutex();
   /** @internal STREAM | EOF_ON_ZERO | USE_WRITE | SHORT_DRAINS | DRAINED | BLOCKING, for the ops. */
   ioFlags: number;
   /** Settles the pending close() once destroy() has run. */
@@ -72,13 +69,13 @@ export class FD implements OpHost {
 
   /** Go's FD.Init: registers with the Netpoll; a NotPollableError leaves the FD in blocking mode. */
   constructor(sysfd: number, options?: FDOptions) {
+    super();
     checkFd(sysfd, 'sysfd');
     const opts = optionsBag(options, 'FD');
     this.fd = sysfd;
     this.ioFlags = (opts.isStream ?? true ? STREAM : 0) | (opts.zeroReadIsEOF ?? true ? EOF_ON_ZERO : 0)
       | (C.MSG_NOSIGNAL === 0 ? USE_WRITE : 0) | (opts.shortReadDrains === true ? SHORT_DRAINS : 0);
     this.pd = null;
-    this.np = null;
     if (opts.pollable === false) {
       this.ioFlags |= BLOCKING;
       return;
@@ -86,7 +83,6 @@ export class FD implements OpHost {
     const np = Netpoll.of(opts.netpoll);
     try {
       this.pd = np.open(sysfd);
-      this.np = np;
     } catch (e) {
       if (!(e instanceof NotPollableError)) throw e;
       this.ioFlags |= BLOCKING;
@@ -97,9 +93,15 @@ export class FD implements OpHost {
   get acceptRun(): number { return this.ioFlags >>> ACCEPT_RUN_SHIFT; }
   set acceptRun(n: number) { this.ioFlags = (this.ioFlags & ((1 << ACCEPT_RUN_SHIFT) - 1)) | (n << ACCEPT_RUN_SHIFT); }
 
+  /**
+   * @internal The read and write locks and the reference count (ops take
+   * them): the FD itself, as Go embeds fdMutex in poll.FD (one object less
+   * per connection). `closed` is the mutex's.
+   */
+  get mu(): FdMutex { return this; }
+
   /** The descriptor; -1 once it was closed. */
   get sysfd(): number { return this.fd; }
-  get closed(): boolean { return this.mu.closed; }
   /** Not in the poller: operations block the thread, deadlines are refused, close does not wait. */
   get isBlocking(): boolean { return (this.ioFlags & BLOCKING) !== 0; }
   /** @internal The poll descriptor; null in blocking mode or once released. */
@@ -242,11 +244,11 @@ export class FD implements OpHost {
    */
   rawControl<T>(fn: (sysfd: number) => T): T {
     if (typeof fn !== 'function') throw new TypeError('netpoll: rawControl takes a function');
-    this.incref();
+    this.hold();
     try {
       return fn(this.fd);
     } finally {
-      this.decref();
+      this.letGo();
     }
   }
 
@@ -269,52 +271,52 @@ export class FD implements OpHost {
   setWriteDeadline(d: DeadlineInput): void { this.setDeadlineMode(d, 'w'); }
 
   private setDeadlineMode(d: DeadlineInput, mode: 'r' | 'w' | 'rw'): void {
-    this.incref();
+    this.hold();
     try {
       if (this.pd === null) throw new NoDeadlineError();
       this.pd.setDeadline(d, mode);
     } finally {
-      this.decref();
+      this.letGo();
     }
   }
 
   shutdown(how: Shut): void {
     const h = how === 'r' ? C.SHUT_RD : how === 'w' ? C.SHUT_WR : how === 'rw' ? C.SHUT_RDWR : -1;
     if (h < 0) throw new RangeError(`netpoll: shutdown takes 'r', 'w' or 'rw', got ${JSON.stringify(how)}`);
-    this.incref();
+    this.hold();
     try {
       check('shutdown', sock.shutdown(this.fd, h));
     } finally {
-      this.decref();
+      this.letGo();
     }
   }
 
   setsockoptInt(level: number, name: number, value: number): void {
-    this.incref();
+    this.hold();
     try {
       check('setsockopt', sock.setsockoptInt(this.fd, level, name, value));
     } finally {
-      this.decref();
+      this.letGo();
     }
   }
 
   /** SO_LINGER (struct linger): sec < 0 off, else on with that many seconds. */
   setLinger(sec: number): void {
-    this.incref();
+    this.hold();
     try {
       check('setsockopt', sock.setLinger(this.fd, sec));
     } finally {
-      this.decref();
+      this.letGo();
     }
   }
 
   getsockoptInt(level: number, name: number): number {
-    this.incref();
+    this.hold();
     try {
       check('getsockopt', sock.getsockoptInt(this.fd, level, name, intOut));
       return intOut[0]!;
     } finally {
-      this.decref();
+      this.letGo();
     }
   }
 
@@ -322,22 +324,23 @@ export class FD implements OpHost {
   getpeername(): Uint8Array { return this.sockname(true); }
 
   private sockname(peer: boolean): Uint8Array {
-    this.incref();
+    this.hold();
     try {
       const r = sockname(this.fd, peer);
       if (typeof r === 'number') throw new SyscallError(peer ? 'getpeername' : 'getsockname', -r);
       return r;
     } finally {
-      this.decref();
+      this.letGo();
     }
   }
 
-  private incref(): void {
-    if (!this.mu.incref()) throw new NetClosingError();
+  /** A reference for a misc operation, or the closed error. */
+  private hold(): void {
+    if (!this.incref()) throw new NetClosingError();
   }
 
-  private decref(): void {
-    if (this.mu.decref()) this.destroy();
+  private letGo(): void {
+    if (this.decref()) this.destroy();
   }
 
   // ---- close --------------------------------------------------------------
@@ -361,9 +364,8 @@ export class FD implements OpHost {
 
   /** Go's destroy: pollClose (disarm), then close(2), exactly once. */
   private destroy(): SyscallError | null {
-    const r = release(this.np, this.pd, this.fd);
+    const r = release(this.pd, this.fd);
     this.pd = null;
-    this.np = null;
     this.fd = -1;
     // One microtask later, so the operation that let go settles before close() does.
     const resolve = this.closeResolve;

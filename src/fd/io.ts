@@ -4,7 +4,7 @@
 // once (Go's ignoringEINTRIO, FD.Write's loop, writev.go's consume, destroy).
 // Each returns the kernel's answer as a number (n, or -errno); none parks
 // and none allocates on success.
-import type { Netpoll, PollDesc } from '../netpoll/index.ts';
+import type { PollDesc } from '../netpoll/index.ts';
 import { C } from '../sys/constants.ts';
 import { close as sysClose, read as sysRead, write as sysWrite } from '../sys/libc.ts';
 import { SIZEOF_SOCKADDR_STORAGE } from '../sys/sockaddr.ts';
@@ -139,10 +139,10 @@ export function hasPeer(fd: number): boolean {
  * close(2). Returns close's 0 or -errno; a Netpoll already shut down is no
  * reason to keep the descriptor open.
  */
-export function release(np: Netpoll | null, pd: PollDesc | null, fd: number): number {
-  if (np !== null && pd !== null) {
+export function release(pd: PollDesc | null, fd: number): number {
+  if (pd !== null) {
     try {
-      np.close(pd);
+      pd.closeInHost();
     } catch {
       // The Netpoll was shut down or already forgot the pd: the kernel close below still runs.
     }

@@ -208,7 +208,7 @@ export class ServeConn implements Parker, Deferred {
     this.pd = null;
     this.fd = -1;
     // Disarm before close(2) (Go's destroy); the parked waits fail with the closed error (pdFail ignores it).
-    const r = release(this.ctx.np, pd, fd);
+    const r = release(pd, fd);
     if (r < 0) debug('net: serve: close fd %d: errno %d', fd, -r);
     const onClose = this.ctx.h.onClose;
     if (onClose !== undefined) {

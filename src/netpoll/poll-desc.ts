@@ -20,6 +20,8 @@ export interface PollDescHost {
   readonly timers: DeadlineTimers;
   /** netpollWaiters += delta: the driver keeps the loop alive while > 0. */
   addWaiters(delta: 1 | -1): void;
+  /** Forgets pd (Go's poll_runtime_pollClose); throws when it is not open there. */
+  close(pd: PollDesc): void;
 }
 
 /**
@@ -83,6 +85,9 @@ export class PollDesc {
   }
 
   get isClosing(): boolean { return (this.st & CLOSING) !== 0; }
+
+  /** @internal Closes this pd in the Netpoll that opened it (so an FD need not keep that Netpoll too). */
+  closeInHost(): void { this.host.close(this); }
 
   /**
    * netpollcheckerr: the pending error for mode (closing, an expired
