@@ -1,10 +1,11 @@
 // HTTP: node:http over netpoll (serveHttp) vs plain node:http. 100
-// keep-alive connections asking for a small response, load from autocannon
-// (a devDependency) on core 1, servers on core 0, interleaved A B, A B, …;
-// medians reported. The headline is the server's CPU per request, read from
-// /proc/PID/stat over the measured window; p99 latency beside it.
+// keep-alive connections asking for a small response, load from wrk (C, from
+// Debian, when installed) or else autocannon (a devDependency) on core 1,
+// servers on core 0, interleaved A B, A B, …; medians reported. The headline
+// is the server's CPU per request, read from /proc/PID/stat over the measured
+// window; p99 latency beside it.
 //
-//   node --import tsx bench/http/run.ts [--quick | --smoke] [--rounds R] [--conns N]
+//   node --import tsx bench/http/run.ts [--quick | --smoke] [--rounds R] [--conns N] [--load wrk|autocannon]
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -12,16 +13,26 @@ import { join, resolve } from 'node:path';
 import { BENCH_DIR, LOADGEN_CPUS, RESULTS_DIR, SERVER_CPUS } from '../lib/paths.ts';
 import { cpuMicros } from '../lib/proc-stat.ts';
 
-interface Args { warmup: number; duration: number; rounds: number; conns: number; smoke: boolean }
+type Load = 'wrk' | 'autocannon';
+interface Args { warmup: number; duration: number; rounds: number; conns: number; smoke: boolean; load: Load }
+
+/** wrk when it is installed: C, so the load generator is less often the bottleneck than autocannon. */
+const hasWrk = spawnSync('wrk', ['-v']).error === undefined;
 
 function parse(argv: string[]): Args {
-  const a: Args = { warmup: 2, duration: 5, rounds: 3, conns: 100, smoke: false };
+  const a: Args = { warmup: 2, duration: 5, rounds: 3, conns: 100, smoke: false, load: hasWrk ? 'wrk' : 'autocannon' };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     if (k === '--quick') Object.assign(a, { warmup: 2, duration: 3, rounds: 2 });
     else if (k === '--smoke') Object.assign(a, { warmup: 1, duration: 1, rounds: 1, smoke: true });
     else if (k === '--rounds') a.rounds = Number(argv[++i]);
     else if (k === '--conns') a.conns = Number(argv[++i]);
+    else if (k === '--load') {
+      const l = argv[++i];
+      if (l !== 'wrk' && l !== 'autocannon') throw new Error(`--load takes wrk or autocannon, got ${String(l)}`);
+      if (l === 'wrk' && !hasWrk) throw new Error('--load wrk: wrk is not installed (apt-get install wrk)');
+      a.load = l;
+    }
     else throw new Error(`unknown argument ${String(k)}`);
   }
   return a;
@@ -52,21 +63,47 @@ function start(s: Server): Promise<{ child: ChildProcess; port: number }> {
   });
 }
 
-interface Cannon { requests: { total: number }; latency: { p99: number; p50: number }; non2xx: number; errors: number; timeouts: number }
+/** What one load window gave: completed requests, latency percentiles in ms, failed requests. */
+interface LoadResult { requests: number; p50: number; p99: number; errors: number }
 
-/** autocannon in its own process (its CPU is not the server's), keep-alive connections. */
-function cannon(port: number, conns: number, secs: number): Promise<Cannon> {
-  const [cmd, args] = pinned(LOADGEN_CPUS, process.execPath, [AUTOCANNON, '-c', String(conns), '-d', String(secs), '-j', `http://127.0.0.1:${port}/`]);
+function run(cmd: string, args: string[]): Promise<string> {
   return new Promise((res, rej) => {
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
-    child.on('exit', (c) => {
-      if (c !== 0) { rej(new Error(`autocannon exited ${String(c)}`)); return; }
-      try { res(JSON.parse(out) as Cannon); } catch (e) { rej(e as Error); }
-    });
+    child.on('exit', (c) => { if (c === 0) res(out); else rej(new Error(`${args[0] ?? cmd} exited ${String(c)}`)); });
   });
 }
+
+/** autocannon in its own process (its CPU is not the server's), keep-alive connections. */
+async function autocannon(port: number, conns: number, secs: number): Promise<LoadResult> {
+  const [cmd, args] = pinned(LOADGEN_CPUS, process.execPath, [AUTOCANNON, '-c', String(conns), '-d', String(secs), '-j', `http://127.0.0.1:${port}/`]);
+  const r = JSON.parse(await run(cmd, args)) as { requests: { total: number }; latency: { p99: number; p50: number }; non2xx: number; errors: number; timeouts: number };
+  return { requests: r.requests.total, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts + r.non2xx };
+}
+
+const WRK_UNIT: Record<string, number> = { us: 0.001, ms: 1, s: 1000, m: 60_000 };
+
+/** A wrk duration ("812.00us", "3.76ms", "1.02s") in ms. */
+function wrkMs(text: string, label: string): number {
+  const m = new RegExp(`^\\s*${label}\\s+([\\d.]+)(us|ms|s|m)\\s*$`, 'm').exec(text);
+  if (!m) throw new Error(`wrk: no ${label} latency in its output`);
+  return Number(m[1]) * WRK_UNIT[m[2]!]!;
+}
+
+/** wrk (one thread: the load generator has one core), keep-alive connections, latency percentiles. */
+async function wrk(port: number, conns: number, secs: number): Promise<LoadResult> {
+  const [cmd, args] = pinned(LOADGEN_CPUS, 'wrk', ['-t1', `-c${conns}`, `-d${secs}s`, '--latency', `http://127.0.0.1:${port}/`]);
+  const out = await run(cmd, args);
+  const total = /^\s*(\d+) requests in/m.exec(out);
+  if (!total) throw new Error('wrk: no request count in its output');
+  const non2xx = /Non-2xx or 3xx responses:\s*(\d+)/.exec(out);
+  const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+  const errors = (non2xx ? Number(non2xx[1]) : 0) + (sock ? Number(sock[1]) + Number(sock[3]) + Number(sock[4]) : 0);
+  return { requests: Number(total[1]), p50: wrkMs(out, '50%'), p99: wrkMs(out, '99%'), errors };
+}
+
+const load = (a: Args, port: number, secs: number): Promise<LoadResult> => (a.load === 'wrk' ? wrk : autocannon)(port, a.conns, secs);
 
 interface Sample { reqs: number; secs: number; cpuUs: number; p50: number; p99: number; errors: number }
 
@@ -74,14 +111,14 @@ async function measure(s: Server, a: Args): Promise<Sample> {
   const { child, port } = await start(s);
   try {
     // The server's PID (taskset execs it); warm-up first so V8 has compiled the hot path.
-    await cannon(port, a.conns, a.warmup);
+    await load(a, port, a.warmup);
     const pid = child.pid!;
     const cpu0 = cpuMicros(pid)!;
     const t0 = performance.now();
-    const r = await cannon(port, a.conns, a.duration);
+    const r = await load(a, port, a.duration);
     const secs = (performance.now() - t0) / 1000;
     const cpu1 = cpuMicros(pid)!;
-    return { reqs: r.requests.total, secs, cpuUs: cpu1 - cpu0, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts + r.non2xx };
+    return { reqs: r.requests, secs, cpuUs: cpu1 - cpu0, p50: r.p50, p99: r.p99, errors: r.errors };
   } finally {
     child.kill('SIGKILL');
   }
@@ -113,7 +150,7 @@ async function main(): Promise<number> {
   }).filter((r) => r !== null);
   const base = rows.find((r) => r.s.id === 'node-http');
   const lines = [
-    `## HTTP: ${a.conns} keep-alive connections, 12-byte response (autocannon load)`,
+    `## HTTP: ${a.conns} keep-alive connections, 12-byte response (${a.load} load)`,
     '',
     `${a.rounds} round(s) interleaved, ${a.duration} s windows after ${a.warmup} s warm-up; medians. Server CPU per request from /proc over the window.`,
     '',
@@ -121,7 +158,7 @@ async function main(): Promise<number> {
     '|---|---:|---:|---:|---:|---:|',
     ...rows.map((r) => `| ${r.s.label} | ${r.rps.toFixed(0)} | ${r.cpu.toFixed(2)} | ${base ? (r.cpu / base.cpu).toFixed(2) : '—'} | ${r.p50} | ${r.p99} |`),
     '',
-    'Lower CPU ratio is better (goal: ≤ 0.85× node:http per request, p99 no worse). autocannon is JavaScript: on a 2-core machine it may be the bottleneck, so requests/s says more about the load generator than the server; CPU per request does not depend on it.',
+    `Lower CPU ratio is better (goal: ≤ 0.85× node:http per request, p99 no worse). ${a.load === 'wrk' ? 'wrk runs one thread on the load core' : 'autocannon is JavaScript: on a 2-core machine it may be the bottleneck'}; requests/s says as much about the load generator as about the server, CPU per request is the efficiency figure.`,
   ];
   const text = lines.join('\n');
   process.stdout.write(`${text}\n`);

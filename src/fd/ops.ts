@@ -177,8 +177,11 @@ export abstract class Op<T> implements Parker, Deferred {
     try {
       const pd = this.fd.pollDesc;
       if (prepare && pd !== null) {
+        // A deferred start: as locked(), a drained read with nothing heard since parks without the read(2).
+        const drained = this.parksWhenDrained && (this.fd.ioFlags & DRAINED) !== 0 && pd.readQuiet();
         const e = pd.prepare(this.mode);
         if (e !== null) throw e;
+        if (drained) { this.park(); return; }
       }
       if (this.mode === 'r') this.fd.ioFlags &= ~DRAINED;
       if (!this.attempt()) { this.park(); return; }
