@@ -110,7 +110,7 @@ async function idleRun(s: IdleScenario, srv: RunningServer, built: Built): Promi
       const opened = await session.command(`open ${n}`, 120_000);
       if (s.echo) await session.command('echo', 120_000);
       const m = await memory(srv);
-      const settled = s.echo ? await settledRss(srv) : null;
+      const settled = s.settle ? await settledRss(srv) : null;
       return { ...m, settled, openMs: typeof opened['ms'] === 'number' ? opened['ms'] : NaN };
     };
     const a = await at(lo);
@@ -118,7 +118,7 @@ async function idleRun(s: IdleScenario, srv: RunningServer, built: Built): Promi
     if (!srv.alive()) return { ok: false, error: `server ${srv.death() ?? 'died'}`, values: {} };
     const per = (x: number | null, y: number | null): number | undefined => (x === null || y === null ? undefined : (y - x) / (hi - lo));
     const values: Outcome['values'] = { rss_per_conn: per(a.rss, b.rss), heap_per_conn: per(a.heap, b.heap), open_ms: b.openMs };
-    if (s.echo) values.rss_settled_per_conn = per(a.settled, b.settled);
+    if (s.settle) values.rss_settled_per_conn = per(a.settled, b.settled);
     return { ok: true, values };
   } catch (e) {
     const msg = (e as Error).message;

@@ -38,6 +38,8 @@ export interface IdleScenario extends Base {
   kind: 'idle';
   counts: [number, number];
   echo: boolean;
+  /** Also the settled RSS (SETTLE_MS more of idleness at each count); off in smoke runs. */
+  settle: boolean;
 }
 export interface BurstScenario extends Base {
   kind: 'burst';
@@ -76,7 +78,7 @@ function echo(id: string, conns: number, size: number, t: Timing, extra: Partial
  */
 export const SETTLE_MS = 5500;
 
-function idle(counts: [number, number], withEcho: boolean, maxRounds?: number): IdleScenario {
+function idle(counts: [number, number], withEcho: boolean, maxRounds?: number, settle = withEcho): IdleScenario {
   return {
     kind: 'idle',
     id: withEcho ? 'idle-echoed' : 'idle-never',
@@ -84,9 +86,10 @@ function idle(counts: [number, number], withEcho: boolean, maxRounds?: number): 
     counts,
     echo: withEcho,
     servers: MAIN_SERVERS,
-    metrics: withEcho ? ['rss_settled_per_conn', 'rss_per_conn', 'heap_per_conn', 'open_ms'] : ['rss_per_conn', 'heap_per_conn', 'open_ms'],
+    settle,
+    metrics: settle ? ['rss_settled_per_conn', 'rss_per_conn', 'heap_per_conn', 'open_ms'] : ['rss_per_conn', 'heap_per_conn', 'open_ms'],
     maxRounds,
-    note: withEcho
+    note: settle
       ? `bytes per connection between the two counts, after a gc; settled: after ${SETTLE_MS / 1000} s more of idleness and another gc`
       : 'bytes per connection between the two counts, after a gc',
   };
@@ -141,7 +144,7 @@ export function scenariosFor(mode: Mode): Scenario[] {
       echo('echo-10x64', 10, 64, t),
       echo('echo-4x16k', 4, 16 * 1024, t),
       bulk(4 << 20),
-      idle([20, 100], true),
+      idle([20, 100], true, undefined, false),
       burst(100),
       deadline(10, t),
       workers(10, t),
