@@ -60,6 +60,8 @@ interface ReadableStateView {
   readonly awaitDrainWriters: unknown;
   readonly ended: boolean;
   readonly highWaterMark: number;
+  /** readableDidRead (and stream.isDisturbed) read it; push() sets it when it emits. */
+  dataEmitted: boolean;
 }
 
 /** A chunk as the Buffer Readable would make of it (a view, no copy). */
@@ -328,6 +330,7 @@ export class NodeSocket extends Duplex {
     // read as in flight, so it does not start one of its own meanwhile.
     const rs = (this as unknown as { _readableState: ReadableStateView })._readableState;
     if (rs.flowing === true && rs.length === 0 && rs.decoder === null && rs.awaitDrainWriters === null && !rs.ended) {
+      if (!rs.dataEmitted) rs.dataEmitted = true;
       this.emit('data', asBuffer(chunk));
       // Paused by a listener: one more read, which push() then buffers (Readable
       // would read ahead the same way, its buffer being empty).

@@ -127,6 +127,7 @@ for (const { backend, skip, make } of backendCases) {
       process.nextTick(() => s.uncork());
       while (got < 6) await once(c, 'data');
       assert.equal(text, 'abbccc');
+      assert.equal(c.readableDidRead, true, 'data went straight to the listener and counts as read');
       assert.deepEqual(writes, [6], 'the three corked chunks were one write of 6 bytes');
       assert.equal(vectors.length, 0);
       // Large: one writev of the caller's own buffers, nothing copied.
