@@ -21,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { dial, listen, serve, type Conn, type Listener } from '../src/net/index.ts';
 import { OpError, isClosedError } from '../src/net/errors.ts';
 import { Netpoll } from '../src/netpoll/index.ts';
+import { readFull } from '../test/helpers/net.ts';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(name);
@@ -82,16 +83,6 @@ async function acceptLoop(ln: Listener): Promise<void> {
 let seed = 12345;
 function rand(): number { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return seed / 4294967296; }
 
-async function readFull(c: Conn, n: number): Promise<Uint8Array> {
-  const b = new Uint8Array(n);
-  let off = 0;
-  while (off < n) {
-    const k = await c.read(b, off, n - off);
-    if (k === null) throw new Error(`EOF after ${off} of ${n} bytes`);
-    off += k;
-  }
-  return b;
-}
 
 async function oneConnection(addrs: string[]): Promise<void> {
   const kind = rand();

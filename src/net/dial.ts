@@ -104,15 +104,14 @@ function parseLocal(net: Network, local: string): Addr {
  * "localhost:7007") or a Unix path. A name's addresses are tried in turn,
  * IPv4 first, each with a share of the time left.
  */
-export function dial(network: Network, address: string, options?: DialOptions): Promise<Conn> {
-  let opts: DialOptions;
-  try { opts = optionsBag(options, 'dial'); } catch (e) { return Promise.reject(e); }
+export function dial(network: Network, address: string, opts?: DialOptions): Promise<Conn> {
   // tracing:netpoll.dial:* for whoever subscribed; nobody listening costs one property read.
   return dialTrace.hasSubscribers ? dialTrace.tracePromise(dialUntraced, { network, address }, undefined, network, address, opts)
     : dialUntraced(network, address, opts);
 }
 
-async function dialUntraced(network: Network, address: string, opts: DialOptions): Promise<Conn> {
+async function dialUntraced(network: Network, address: string, options: DialOptions | undefined): Promise<Conn> {
+  const opts = optionsBag(options, 'dial');
   let net: Network;
   try {
     net = checkNetwork(network);

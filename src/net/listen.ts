@@ -40,15 +40,14 @@ export interface ListenOptions {
  * Listens on "host:port" (tcp: "127.0.0.1:8080", "[::1]:0", ":0",
  * "localhost:0") or a Unix path ("@name" is abstract on Linux).
  */
-export function listen(network: Network, address: string, options?: ListenOptions): Promise<Listener> {
-  let opts: ListenOptions;
-  try { opts = optionsBag(options, 'listen'); } catch (e) { return Promise.reject(e); }
+export function listen(network: Network, address: string, opts?: ListenOptions): Promise<Listener> {
   // tracing:netpoll.listen:* for whoever subscribed; nobody listening costs one property read.
   return listenTrace.hasSubscribers ? listenTrace.tracePromise(listenUntraced, { network, address }, undefined, network, address, opts)
     : listenUntraced(network, address, opts);
 }
 
-async function listenUntraced(network: Network, address: string, opts: ListenOptions): Promise<Listener> {
+async function listenUntraced(network: Network, address: string, options: ListenOptions | undefined): Promise<Listener> {
+  const opts = optionsBag(options, 'listen');
   let net: Network;
   try {
     net = checkNetwork(network);

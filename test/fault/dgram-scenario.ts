@@ -12,15 +12,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Netpoll } from '../../src/netpoll/index.ts';
-import { pollThreads } from '../../src/netpoll/worker-driver.ts';
 import { listenPacket, PacketInfo, type Addr, type PacketConn } from '../../src/net/index.ts';
 import { FAULTS_ON, faultCounts } from '../../src/sys/faults.ts';
 import { socketFds } from '../helpers/fds.ts';
-import { errorTally, prng } from './frames.ts';
+import { errorTally, prng, shutdownNetpoll } from './frames.ts';
+import { sleep } from '../helpers/async.ts';
 
 interface Params { perWriter: number; seed: number; backend: 'epoll' | 'kqueue'; driver?: 'loop' | 'worker' }
 const p = JSON.parse(process.argv[2] ?? '{}') as Params;
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 const WRITERS = 4;
 const errors: Record<string, number> = {};
@@ -105,8 +104,7 @@ async function main(): Promise<void> {
   stop = true;
   for (const pc of [r1, r2, ...ws]) await pc.close();
   await readers;
-  np.shutdown();
-  for (let i = 0; i < 1000 && pollThreads() > 0; i++) await sleep(5);
+  await shutdownNetpoll(np);
   rmSync(dir, { recursive: true, force: true });
   const missing: string[] = [];
   for (let w = 0; w < WRITERS; w++) for (let s = 0; s < p.perWriter; s++) if (seen[w]![s] === 0 && missing.length < 20) missing.push(`${w}/${s}`);

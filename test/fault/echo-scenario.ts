@@ -13,8 +13,8 @@ import { Netpoll } from '../../src/netpoll/index.ts';
 import { listen, serve, type Conn, type Listener } from '../../src/net/index.ts';
 import { isClosedError } from '../../src/net/errors.ts';
 import { faultCounts, FAULTS_ON } from '../../src/sys/faults.ts';
-import { pollThreads } from '../../src/netpoll/worker-driver.ts';
-import { errorTally, prng, streamFor, StreamChecker } from './frames.ts';
+import { errorTally, prng, streamFor, StreamChecker, shutdownNetpoll } from './frames.ts';
+import { sleep } from '../helpers/async.ts';
 import { socketFds } from '../helpers/fds.ts';
 
 export type EchoMode = 'chunk' | 'read' | 'writev' | 'serve';
@@ -24,7 +24,6 @@ export interface EchoParams {
 }
 
 const p = JSON.parse(process.argv[2] ?? '{}') as EchoParams;
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 
 let started = 0, settled = 0;
@@ -136,10 +135,7 @@ async function main(): Promise<void> {
   for (let i = 0; i < 2000 && settled < started; i++) await sleep(5);
   await ln.close();
   await serving;
-  np.shutdown();
-  // A worker driver's thread closes its own descriptors as it leaves.
-  for (let i = 0; i < 1000 && pollThreads() > 0; i++) await sleep(5);
-  await sleep(20);
+  await shutdownNetpoll(np);
   const leaked = [...socketFds()].filter((x) => !before.has(x));
   const out = {
     mode: p.mode, conns: p.conns, faultsOn: FAULTS_ON,

@@ -5,6 +5,9 @@
 // or crossed over from another connection.
 
 import { OpError } from '../../src/net/errors.ts';
+import type { Netpoll } from '../../src/netpoll/index.ts';
+import { pollThreads } from '../../src/netpoll/worker-driver.ts';
+import { sleep } from '../helpers/async.ts';
 
 export const HEADER = 16;
 
@@ -100,4 +103,14 @@ export function errorTally(tally: Record<string, number>): (e: unknown) => void 
     const k = e instanceof OpError ? e.code : (e as Error)?.constructor?.name ?? String(e);
     tally[k] = (tally[k] ?? 0) + 1;
   };
+}
+
+/**
+ * Shuts np down, then waits until a worker driver's thread has closed its
+ * own descriptors and left, so a descriptor count taken next is exact.
+ */
+export async function shutdownNetpoll(np: Netpoll): Promise<void> {
+  np.shutdown();
+  for (let i = 0; i < 1000 && pollThreads() > 0; i++) await sleep(5);
+  await sleep(20);
 }

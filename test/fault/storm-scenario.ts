@@ -8,16 +8,15 @@
 //   node --import tsx test/fault/storm-scenario.ts '{"mode":"chunk","conns":400,"seed":1,"backend":"epoll"}'
 import { connect, type Socket } from 'node:net';
 import { Netpoll } from '../../src/netpoll/index.ts';
-import { pollThreads } from '../../src/netpoll/worker-driver.ts';
 import { listen, serve, type Conn, type Listener } from '../../src/net/index.ts';
 import { isClosedError } from '../../src/net/errors.ts';
 import { faultCounts } from '../../src/sys/faults.ts';
-import { errorTally, prng } from './frames.ts';
+import { errorTally, prng, shutdownNetpoll } from './frames.ts';
+import { sleep } from '../helpers/async.ts';
 import { socketFds } from '../helpers/fds.ts';
 
 interface Params { mode: 'chunk' | 'serve'; conns: number; seed: number; backend: 'epoll' | 'kqueue'; driver?: 'loop' | 'worker' }
 const p = JSON.parse(process.argv[2] ?? '{}') as Params;
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 
 let started = 0, settled = 0;
@@ -121,9 +120,7 @@ async function main(): Promise<void> {
   for (let i = 0; i < 2000 && settled < started; i++) await sleep(5);
   await ln.close();
   await serving;
-  np.shutdown();
-  for (let i = 0; i < 1000 && pollThreads() > 0; i++) await sleep(5);
-  await sleep(20);
+  await shutdownNetpoll(np);
   const kinds: Record<string, number> = {};
   for (const r of results) kinds[r.kind] = (kinds[r.kind] ?? 0) + 1;
   process.stdout.write(JSON.stringify({
