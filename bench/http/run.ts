@@ -8,9 +8,9 @@
 //   node --import tsx bench/http/run.ts [--quick | --smoke] [--rounds R] [--conns N] [--load wrk|autocannon]
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { BENCH_DIR, LOADGEN_CPUS, RESULTS_DIR, SERVER_CPUS } from '../lib/paths.ts';
+import { writeStandaloneResults } from '../lib/standalone-results.ts';
+import { BENCH_DIR, LOADGEN_CPUS, SERVER_CPUS } from '../lib/paths.ts';
 import { cpuMicros } from '../lib/proc-stat.ts';
 
 type Load = 'wrk' | 'autocannon';
@@ -162,12 +162,7 @@ async function main(): Promise<number> {
   ];
   const text = lines.join('\n');
   process.stdout.write(`${text}\n`);
-  if (!a.smoke) {
-    mkdirSync(RESULTS_DIR, { recursive: true });
-    const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
-    writeFileSync(join(RESULTS_DIR, `${stamp}-http.md`), `${text}\n`);
-    writeFileSync(join(RESULTS_DIR, `${stamp}-http.json`), JSON.stringify({ args: a, samples: Object.fromEntries(samples) }, null, 2));
-  }
+  if (!a.smoke) writeStandaloneResults('http', text, { args: a, samples: Object.fromEntries(samples) });
   return failed === 0 ? 0 : 1;
 }
 

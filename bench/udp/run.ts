@@ -9,11 +9,12 @@
 //   node --import tsx bench/udp/run.ts [--quick | --smoke] [--rounds R] [--flows N]
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { SHARED_HEADER } from '../lib/build.ts';
-import { BENCH_DIR, BUILD_DIR, LOADGEN_CPUS, RESULTS_DIR, SERVER_CPUS } from '../lib/paths.ts';
+import { writeStandaloneResults } from '../lib/standalone-results.ts';
+import { BENCH_DIR, BUILD_DIR, LOADGEN_CPUS, SERVER_CPUS } from '../lib/paths.ts';
 
 const HERE = resolve(BENCH_DIR, 'udp');
 
@@ -166,12 +167,7 @@ async function main(): Promise<number> {
   lines.push('Lower CPU ratios are better (goal: netpoll ≤ 0.5× node:dgram and ≤ 1× Go per datagram).');
   const text = lines.join('\n');
   process.stdout.write(`${text}\n`);
-  if (!a.smoke) {
-    mkdirSync(RESULTS_DIR, { recursive: true });
-    const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
-    writeFileSync(join(RESULTS_DIR, `${stamp}-udp.md`), `${text}\n`);
-    writeFileSync(join(RESULTS_DIR, `${stamp}-udp.json`), JSON.stringify({ args: a, samples: Object.fromEntries(samples) }, null, 2));
-  }
+  if (!a.smoke) writeStandaloneResults('udp', text, { args: a, samples: Object.fromEntries(samples) });
   return failed === 0 ? 0 : 1;
 }
 
