@@ -20,6 +20,7 @@ import {
 import { ACCEPT_RUN_SHIFT, BLOCKING, EOF_ON_ZERO, SHORT_DRAINS, STREAM, USE_WRITE, type ErrorWrapper, type OpHost } from './ops.ts';
 import { MAX_CHUNK, SCRATCH_SIZE } from './scratch.ts';
 import { optionsBag, restOf } from '../sys/args.ts';
+import { own } from '../sys/thread-end.ts';
 
 export { MAX_RW, rwChunk } from './io.ts';
 export type { Accepted } from './op-kinds.ts';
@@ -78,15 +79,16 @@ export class FD extends FdMutex implements OpHost {
     this.pd = null;
     if (opts.pollable === false) {
       this.ioFlags |= BLOCKING;
-      return;
+    } else {
+      const np = Netpoll.of(opts.netpoll);
+      try {
+        this.pd = np.open(sysfd);
+      } catch (e) {
+        if (!(e instanceof NotPollableError)) throw e;
+        this.ioFlags |= BLOCKING;
+      }
     }
-    const np = Netpoll.of(opts.netpoll);
-    try {
-      this.pd = np.open(sysfd);
-    } catch (e) {
-      if (!(e instanceof NotPollableError)) throw e;
-      this.ioFlags |= BLOCKING;
-    }
+    own(sysfd); // closed by this FD, or at a worker thread's end (destroy disowns it)
   }
 
   /** @internal Accepts in a row, for AcceptOp's budget: kept above ioFlags' bits (only a listener counts them). */

@@ -6,7 +6,8 @@
 // and none allocates on success.
 import type { PollDesc } from '../netpoll/index.ts';
 import { C } from '../sys/constants.ts';
-import { close as sysClose, read as sysRead, write as sysWrite } from '../sys/libc.ts';
+import { read as sysRead, write as sysWrite } from '../sys/libc.ts';
+import { closeOwned } from '../sys/thread-end.ts';
 import { SIZEOF_SOCKADDR_STORAGE } from '../sys/sockaddr.ts';
 import * as sock from '../sys/socket.ts';
 import { SyscallError } from '../sys/syscall-error.ts';
@@ -147,5 +148,5 @@ export function release(pd: PollDesc | null, fd: number): number {
       // The Netpoll was shut down or already forgot the pd: the kernel close below still runs.
     }
   }
-  return sysClose(fd);
+  return closeOwned(fd);
 }

@@ -6,6 +6,7 @@
 import type { Accepted } from '../fd/fd.ts';
 import { debug } from '../netpoll/debug.ts';
 import { close as sysClose } from '../sys/libc.ts';
+import { own } from '../sys/thread-end.ts';
 import { OpError, isClosedError } from './errors.ts';
 import { ServeConn, type ServeContext, type ServeHandler } from './serve-conn.ts';
 import { packPeer } from './peer.ts';
@@ -126,6 +127,7 @@ function open(ctx: ServeContext, got: Accepted): void {
     sysClose(got.sysfd);
     return;
   }
+  own(got.sysfd); // released by the connection (io.ts release), or at a worker thread's end
   const sc = new ServeConn(ctx, got.sysfd, pd, packPeer(got.sockaddr));
   if (serverConn.hasSubscribers) serverConn.publish({ conn: sc });
   sc.start();

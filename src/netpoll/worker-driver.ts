@@ -1,5 +1,5 @@
 // The dedicated mode: a worker thread blocks in the kernel on the poller's
-// descriptor (poll(2), no timeout) and tells this thread when it is
+// descriptor (poll(2)) and tells this thread when it is
 // readable; this thread then drains with poll(0) exactly as the loop driver
 // does and re-arms the worker. wake() interrupts the worker's block, since
 // the wake channel makes the poller's descriptor readable. The worker also
@@ -11,11 +11,16 @@
 // a worker is terminated while it loads a native addon (koffi), so close()
 // only tells it to stop and it leaves on its own; the process's exit waits
 // (briefly, synchronously) for a thread still loading koffi to get past it.
+// Node does stop it when the thread that owns it is itself terminated, and
+// waits for it to stop: a thread inside poll(2) runs no JavaScript that could
+// be stopped, so its poll times out every POLL_TIMEOUT_MS and polls again
+// (without it, worker.terminate() of a thread using this driver never ends).
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type { Poller, ReadyCallback } from '../poller/types.ts';
 import { nonblockingPipe } from '../sys/descriptors.ts';
-import { close as closeFd, write } from '../sys/libc.ts';
+import { write } from '../sys/libc.ts';
+import { closeOwned, own } from '../sys/thread-end.ts';
 import { drain } from './drain.ts';
 import type { Driver } from './loop-driver.ts';
 
@@ -23,6 +28,8 @@ const ARMED = 0, STOP = 1, READY = 2;
 /** How long the process's exit waits for a worker still loading koffi. */
 const EXIT_WAIT_MS = 5000;
 const STOP_BYTE = new Uint8Array(1);
+/** The poll thread's longest stay in the kernel: how long a terminated owner may wait for it. */
+const POLL_TIMEOUT_MS = 500;
 
 // Plain JavaScript so the worker needs no TypeScript loader. struct pollfd is
 // { int fd; short events; short revents; } on every supported OS; POLLIN = 1.
@@ -42,8 +49,9 @@ const EINTR = 4;
 for (;;) {
   Atomics.wait(ctl, ${ARMED}, 0);
   if (Atomics.load(ctl, ${STOP})) break;
-  const r = pollC(pfd.buffer, 2, -1);
+  const r = pollC(pfd.buffer, 2, ${POLL_TIMEOUT_MS});
   if (Atomics.load(ctl, ${STOP})) break;
+  if (r === 0) continue;
   if (r < 0) {
     const e = koffi.errno();
     if (e === EINTR) continue;
@@ -77,7 +85,7 @@ export class WorkerDriver implements Driver {
   constructor(private readonly poller: Poller, private readonly onReady: ReadyCallback,
               private readonly onError: (e: unknown) => void) {
     const koffiPath = createRequire(import.meta.url).resolve('koffi');
-    [this.stopRd, this.stopWr] = nonblockingPipe();
+    [this.stopRd, this.stopWr] = nonblockingPipe().map(own) as [number, number];
     this.worker = new Worker(WORKER_SOURCE, {
       eval: true,
       workerData: { fd: poller.fd, stopFd: this.stopRd, ctl: this.ctl.buffer, koffiPath },
@@ -86,8 +94,8 @@ export class WorkerDriver implements Driver {
     this.worker.once('exit', () => {
       live.delete(this);
       Atomics.store(this.ctl, READY, 1); // a thread that died loading koffi: nobody to wait for
-      closeFd(this.stopRd);
-      closeFd(this.stopWr);
+      closeOwned(this.stopRd);
+      closeOwned(this.stopWr);
     });
     this.worker.on('message', this.onMessage);
     this.worker.on('error', (e) => { if (!this.closed) this.onError(e); });

@@ -4,7 +4,8 @@
 import { C, EPOLLERR, EPOLLET, EPOLLHUP, EPOLLIN, EPOLLOUT, EPOLLPRI, EPOLLRDHUP, EPOLL_CLOEXEC, EPOLL_CTL_ADD,
   EPOLL_CTL_DEL } from '../sys/constants.ts';
 import { EpollEventBuffer } from '../sys/epoll-layout.ts';
-import { close as closeFd, epoll as epollCalls, type EpollCalls } from '../sys/libc.ts';
+import { epoll as epollCalls, type EpollCalls } from '../sys/libc.ts';
+import { closeOwned, own } from '../sys/thread-end.ts';
 import { check, SyscallError } from '../sys/syscall-error.ts';
 import type { Mode, Poller, ReadyCallback, WakerHandle } from './types.ts';
 import { checkDelay, checkFd, checkOpen, checkToken } from './validate.ts';
@@ -52,11 +53,11 @@ export class EpollPoller implements Poller {
   constructor() {
     if (!epollCalls) throw new Error('netpoll: epoll exists only on Linux');
     this.sys = epollCalls;
-    this.fd = check('epoll_create1', this.sys.epollCreate1(EPOLL_CLOEXEC));
+    this.fd = own(check('epoll_create1', this.sys.epollCreate1(EPOLL_CLOEXEC)));
     try {
       this.wakeup = new EventfdWakeup(this.sys, this.fd, this.ctlEvent);
     } catch (e) {
-      closeFd(this.fd);
+      closeOwned(this.fd);
       throw e;
     }
   }
@@ -143,6 +144,6 @@ export class EpollPoller implements Poller {
     this.isClosed = true;
     this.sig.kill(); // no wake from another thread is in flight after this
     this.wakeup.close();
-    closeFd(this.fd);
+    closeOwned(this.fd);
   }
 }

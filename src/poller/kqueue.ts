@@ -3,6 +3,7 @@
 // EVFILT_USER where the OS has it (wakeup-kevent.ts), a pipe where not
 // (wakeup-pipe.ts). On Linux the same code runs over the user-space kqueue
 // (sys/ukqueue).
+import { disown, own } from '../sys/thread-end.ts';
 import { C } from '../sys/constants.ts';
 import { setCloseOnExec } from '../sys/descriptors.ts';
 import { KeventBuffer } from '../sys/kevent-layout.ts';
@@ -54,7 +55,7 @@ export class KqueuePoller implements Poller {
     const sys = IS_LINUX ? ukqueue : kernelKqueue;
     if (!sys) throw new Error('netpoll: no kqueue on this platform');
     this.sys = sys;
-    this.fd = check('kqueue', sys.kqueue());
+    this.fd = own(check('kqueue', sys.kqueue()));
     try {
       if (!IS_LINUX) setCloseOnExec(this.fd); // kqueue(2) takes no flags
       this.wakeup = USE_PIPE ? new PipeWakeup(sys, this.fd) : new KeventWakeup(sys, this.fd);
@@ -165,6 +166,6 @@ export class KqueuePoller implements Poller {
     this.isClosed = true;
     this.sig.kill(); // no wake from another thread is in flight after this
     this.wakeup?.close();
-    if (this.fd >= 0) this.sys.closeKqueue(this.fd);
+    if (this.fd >= 0) { disown(this.fd); this.sys.closeKqueue(this.fd); }
   }
 }

@@ -2,7 +2,8 @@
 // registered level-triggered under a data word no token can have.
 import { EFD_CLOEXEC, EFD_NONBLOCK, EPOLLIN, EPOLL_CTL_ADD } from '../sys/constants.ts';
 import type { EpollEventBuffer } from '../sys/epoll-layout.ts';
-import { close as closeFd, read, type EpollCalls } from '../sys/libc.ts';
+import { read, type EpollCalls } from '../sys/libc.ts';
+import { closeOwned, own } from '../sys/thread-end.ts';
 import { SyscallError } from '../sys/syscall-error.ts';
 import type { WakerHandle } from './types.ts';
 import { writeWake, type Wakeup } from './wakeup.ts';
@@ -19,12 +20,12 @@ export class EventfdWakeup implements Wakeup<EpollEventBuffer> {
 
   /** addWakeupEvent: an eventfd in epfd's interest list. */
   constructor(sys: EpollCalls, epfd: number, ctl: EpollEventBuffer) {
-    const efd = sys.eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    const efd = own(sys.eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
     if (efd < 0) throw new SyscallError('eventfd', -efd);
     // Level-triggered: a wake left by a non-blocking poll stays visible.
     ctl.set(0, EPOLLIN, WAKE_HIGH, 0);
     const r = sys.epollCtl(epfd, EPOLL_CTL_ADD, efd, ctl.bytes);
-    if (r < 0) { closeFd(efd); throw new SyscallError('epoll_ctl', -r); }
+    if (r < 0) { closeOwned(efd); throw new SyscallError('epoll_ctl', -r); }
     this.efd = efd;
   }
 
@@ -46,7 +47,7 @@ export class EventfdWakeup implements Wakeup<EpollEventBuffer> {
 
   owns(fd: number): boolean { return fd === this.efd; }
   handle(sig: SharedArrayBuffer): WakerHandle { return { kind: 'eventfd', fd: this.efd, sig }; }
-  close(): void { closeFd(this.efd); }
+  close(): void { closeOwned(this.efd); }
 }
 
 /** wakeNetpoll from another thread, for an 'eventfd' handle. */

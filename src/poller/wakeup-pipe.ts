@@ -3,7 +3,8 @@
 import { C } from '../sys/constants.ts';
 import { nonblockingPipe } from '../sys/descriptors.ts';
 import { KeventBuffer } from '../sys/kevent-layout.ts';
-import { close as closeFd, read, type KqueueCalls } from '../sys/libc.ts';
+import { read, type KqueueCalls } from '../sys/libc.ts';
+import { closeOwned, own } from '../sys/thread-end.ts';
 import type { WakerHandle } from './types.ts';
 import { keventChange } from './wakeup-kevent.ts';
 import { writeWake, type Wakeup } from './wakeup.ts';
@@ -17,7 +18,7 @@ export class PipeWakeup implements Wakeup<KeventBuffer> {
 
   /** addWakeupEvent: a non-blocking pipe, its read end as EVFILT_READ on kq. */
   constructor(sys: KqueueCalls, kq: number) {
-    [this.rd, this.wr] = nonblockingPipe();
+    [this.rd, this.wr] = nonblockingPipe().map(own) as [number, number];
     const add = new KeventBuffer(1);
     // Level-triggered: a wake left by a non-blocking poll fires again.
     add.set(0, this.rd, C.EVFILT_READ, C.EV_ADD, 0, 0, 0);
@@ -44,7 +45,7 @@ export class PipeWakeup implements Wakeup<KeventBuffer> {
 
   owns(fd: number): boolean { return fd >= 0 && (fd === this.rd || fd === this.wr); }
   handle(sig: SharedArrayBuffer): WakerHandle { return { kind: 'pipe', fd: this.wr, sig }; }
-  close(): void { closeFd(this.rd); closeFd(this.wr); }
+  close(): void { closeOwned(this.rd); closeOwned(this.wr); }
 }
 
 /** wakeNetpoll from another thread, for a 'pipe' handle. */

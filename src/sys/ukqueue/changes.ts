@@ -16,7 +16,7 @@
 // data; an event whose generation is not its knote's is the old file's and
 // reaches nobody, and the inner epoll is then rebuilt without it (rebuild.ts).
 import { C, EFD_CLOEXEC, EFD_NONBLOCK, EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD, EPOLLET, EPOLLIN, EPOLLONESHOT, EPOLLOUT, EPOLLRDHUP } from '../constants.ts';
-import { close } from '../libc.ts';
+import { closeOwned, own } from '../thread-end.ts';
 import { addOrMod, ctl, E, eventfdDrain, eventfdSignal, fdError } from './epoll-ops.ts';
 import { EV_ACTIONS, Knote, NOTE_FFAND, NOTE_FFCOPY, NOTE_FFCTRLMASK, NOTE_FFLAGSMASK, NOTE_FFOR } from './knote.ts';
 import type { UKqueue } from './kq-table.ts';
@@ -105,11 +105,11 @@ function applyUser(kq: UKqueue, identLo: number, identHi: number, flags: number,
   const kn = kq.users.get(ident);
   if (kn === undefined) {
     if (!(flags & C.EV_ADD)) return C.ENOENT;
-    const efd = E.eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    const efd = own(E.eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
     if (efd < 0) return -efd;
     const enabled = wantsEnabled(flags, true);
     const r = ctl(kq.fd, EPOLL_CTL_ADD, efd, enabled ? EPOLLIN : 0);
-    if (r < 0) { close(efd); return -r; }
+    if (r < 0) { closeOwned(efd); return -r; }
     const created = new Knote(C.EVFILT_USER, ident, identLo, identHi, flags & ~EV_ACTIONS, udataLo, udataHi,
       fflags & NOTE_FFLAGSMASK, dataLo, dataHi, efd);
     created.enabled = enabled;
@@ -147,5 +147,5 @@ export function dropUserKnote(kq: UKqueue, kn: Knote): void {
   kq.users.delete(kn.ident);
   kq.usersByEfd.delete(kn.efd);
   ctl(kq.fd, EPOLL_CTL_DEL, kn.efd, 0);
-  close(kn.efd);
+  closeOwned(kn.efd);
 }

@@ -17,6 +17,7 @@ import { C, EPOLL_CLOEXEC, EPOLL_CTL_ADD, EPOLLIN } from '../constants.ts';
 import { checkRange } from '../bounds.ts';
 import { KEVENT, getI64 } from '../kevent-layout.ts';
 import { close, epoll, type KqueueCalls } from '../libc.ts';
+import { closeOwned, own } from '../thread-end.ts';
 import { SyscallError } from '../syscall-error.ts';
 import { applyChange } from './changes.ts';
 import { ctl } from './epoll-ops.ts';
@@ -44,16 +45,17 @@ function kqueue(): number {
   // behind; its number is now ours again, so free what the entry still holds.
   const stale = kqueues.get(outer);
   if (stale !== undefined) release(stale, false);
-  kqueues.set(outer, new UKqueue(outer, readEp, writeEp));
+  kqueues.set(outer, new UKqueue(outer, own(readEp), own(writeEp)));
   return outer;
 }
 
 function release(kq: UKqueue, closeOuter: boolean): number {
   kqueues.delete(kq.fd);
-  for (const kn of kq.users.values()) close(kn.efd);
+  // The inner descriptors are the kqueue's own; the outer one is its owner's (the poller's).
+  for (const kn of kq.users.values()) closeOwned(kn.efd);
   kq.users.clear(); kq.usersByEfd.clear(); kq.reads.clear(); kq.writes.clear();
-  close(kq.readEp);
-  close(kq.writeEp);
+  closeOwned(kq.readEp);
+  closeOwned(kq.writeEp);
   return closeOuter ? close(kq.fd) : 0;
 }
 

@@ -8,7 +8,7 @@
 // ready forever, by moving every live knote to a fresh epoll and closing
 // the old one, which takes the stale entries with it.
 import { C, EPOLL_CLOEXEC, EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLLIN } from '../constants.ts';
-import { close } from '../libc.ts';
+import { closeOwned, own } from '../thread-end.ts';
 import { fdInterest } from './changes.ts';
 import { ctl, E } from './epoll-ops.ts';
 import type { UKqueue } from './kq-table.ts';
@@ -17,7 +17,7 @@ export function rebuildInner(kq: UKqueue, filter: number): void {
   const reads = filter === C.EVFILT_READ;
   const map = reads ? kq.reads : kq.writes;
   const old = reads ? kq.readEp : kq.writeEp;
-  const ep = E.epollCreate1(EPOLL_CLOEXEC);
+  const ep = own(E.epollCreate1(EPOLL_CLOEXEC));
   if (ep < 0) return;   // keep the old one: stale events are still filtered out
   for (const [fd, kn] of map) {
     if (!kn.enabled) continue;
@@ -33,8 +33,8 @@ export function rebuildInner(kq: UKqueue, filter: number): void {
     }
     if (ctl(ep, EPOLL_CTL_ADD, fd, interest, kn.gen) < 0) map.delete(fd);
   }
-  if (ctl(kq.fd, EPOLL_CTL_ADD, ep, EPOLLIN) < 0) { close(ep); return; }
+  if (ctl(kq.fd, EPOLL_CTL_ADD, ep, EPOLLIN) < 0) { closeOwned(ep); return; }
   ctl(kq.fd, EPOLL_CTL_DEL, old, 0);
-  close(old);
+  closeOwned(old);
   if (reads) kq.readEp = ep; else kq.writeEp = ep;
 }
