@@ -89,9 +89,3 @@ export function closeOwned(fd: number): number {
   disown(fd);
   return close(fd);
 }
-
-/** For tests: the descriptors this thread would close at its end. */
-export function ownedAtThreadEnd(): number[] {
-  return [...owned.keys()];
-}
-
