@@ -12,8 +12,9 @@ import { C } from '../sys/constants.ts';
 import * as sock from '../sys/socket.ts';
 import { check, SyscallError } from '../sys/syscall-error.ts';
 import { NoDeadlineError, withBytesWritten } from './errors.ts';
-import { FdMutex } from './fd-mutex.ts';
-import { MAX_RW, release, sockname } from './io.ts';
+import { FdMutex, LOCKED } from './fd-mutex.ts';
+import { EAGAIN, MAX_RW, release, sockname, stop, writeSome } from './io.ts';
+import { spend } from '../netpoll/budget.ts';
 import {
   AcceptOp, asBytes, ConnectOp, inRange, RawOp, ReadOp, readOps, WaitOp, WriteOp, writeOps, WritevOp, type Accepted,
 } from './op-kinds.ts';
@@ -158,6 +159,29 @@ export class FD extends FdMutex implements OpHost {
     if (bad !== null) return Promise.reject(bad);
     const op = signal === undefined ? writeOps.take(this) : new WriteOp(this);
     return op.set(buf, offset, length, signal).run();
+  }
+
+  /**
+   * @internal One write tried now, for a caller that completes its own
+   * writes (NodeSocket, whose Writable then calls back synchronously, as
+   * net.Socket's does after a write libuv finished at once): the bytes the
+   * kernel took, all of them or fewer (0 on EAGAIN: write() the rest), or
+   * -1 when it was not tried or failed before a byte went (another write
+   * holds the lock, the turn's budget is spent, the descriptor is closing,
+   * past its deadline or outside the poller, an error): write() then does
+   * it the ordinary way and says why. No promise, no op record.
+   */
+  tryWrite(buf: Uint8Array, offset: number, length: number): number {
+    const pd = this.pd;
+    if (pd === null || (this.ioFlags & USE_WRITE) !== 0 || length === 0) return -1;
+    if (this.tryRWLock(false) !== LOCKED) return -1;
+    try {
+      if (!spend() || pd.prepare('w') !== null) return -1;
+      const nn = writeSome(this.fd, buf, offset, length, 0, (this.ioFlags & STREAM) !== 0, false);
+      return stop === 0 || stop === EAGAIN || nn > 0 ? nn : -1;
+    } finally {
+      this.unlock(false);
+    }
   }
 
   /** writev(2) until every byte of bufs (any ArrayBufferViews) is written; one syscall per round. */

@@ -311,6 +311,7 @@ export class Conn implements DuplexIO, AsyncDisposable, ErrorWrapper {
       read: (b, o, l, sig) => this.read(b, o, l, sig),
       readChunk: (max, sig) => this.readChunk(max, sig),
       write: (b, o, l, sig) => this.write(b, o, l, sig),
+      tryWrite: (b, o, l) => this.fd.tryWrite(b, o, l),
       writev: (bufs, sig) => this.writev(bufs, sig),
       closeWrite: () => this.closeWrite(),
       close: () => {

@@ -15,6 +15,11 @@ import type { DuplexIO } from './stream-io.ts';
 /** What a NodeSocket uses of a connection; a Conn has all of it, a plain DuplexIO only the I/O. */
 export interface SocketIO extends DuplexIO {
   writev?(bufs: readonly Uint8Array[], signal?: AbortSignal): Promise<number>;
+  /**
+   * One write tried at once: the bytes the kernel took (fewer, even 0: write()
+   * the rest), or -1 when not tried (write() does it and reports any error).
+   */
+  tryWrite?(buf: Uint8Array, offset: number, length: number): number;
   readonly network?: Network;
   readonly remoteAddr?: Addr;
   readonly localAddr?: Addr;
@@ -350,11 +355,24 @@ export class NodeSocket extends Duplex {
   override _write(chunk: Uint8Array | string, encoding: BufferEncoding | 'buffer', cb: (e?: Error | null) => void): void {
     const io = this.#io;
     if (io === null) { this.#pending = () => this._write(chunk, encoding, cb); return; }
-    this.#writeCb = cb;
     if (typeof chunk === 'string') { this._writev([{ chunk, encoding }], cb); return; }
     this.#bytesWritten += chunk.length;
     this.#touch();
-    io.write(chunk, 0, chunk.length).then(this.#onWritten, this.#onWriteError);
+    this.#send(io, chunk, 0, chunk.length, cb);
+  }
+
+  /**
+   * Writes buf[off, off+len): tried at once, and when the kernel took it all
+   * the callback runs now, as net.Socket's does after a write libuv finished
+   * synchronously (Writable defers what follows to the next tick). Whatever
+   * is left goes through the connection's write and calls back when done.
+   */
+  #send(io: SocketIO, buf: Uint8Array, off: number, len: number, cb: (e?: Error | null) => void): void {
+    const n = io.tryWrite === undefined ? -1 : io.tryWrite(buf, off, len);
+    if (n === len) { cb(); return; }
+    this.#writeCb = cb;
+    if (n > 0) { off += n; len -= n; }
+    io.write(buf, off, len).then(this.#onWritten, this.#onWriteError);
   }
 
   override _writev(chunks: WriteChunk[], cb: (e?: Error | null) => void): void {
@@ -365,13 +383,13 @@ export class NodeSocket extends Duplex {
     for (let i = 0; i < n; i++) { const c = chunks[i]!; total += byteLen(c.chunk, c.encoding); }
     this.#bytesWritten += total;
     this.#touch();
-    this.#writeCb = cb;
     if (total <= GATHER_MAX) {
       // Small (a corked http response): one write(2) of the chunks copied together.
       const off = gather(chunks, total);
-      io.write(gatherSlab(), off, total).then(this.#onWritten, this.#onWriteError);
+      this.#send(io, gatherSlab(), off, total, cb);
       return;
     }
+    this.#writeCb = cb;
     const bufs = new Array<Uint8Array>(n);
     for (let i = 0; i < n; i++) { const c = chunks[i]!; bufs[i] = bytesOf(c.chunk, c.encoding); }
     if (io.writev !== undefined) { io.writev(bufs).then(this.#onWritten, this.#onWriteError); return; }

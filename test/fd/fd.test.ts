@@ -263,6 +263,29 @@ for (const backend of backends) {
       assert.deepEqual(Buffer.compare(dst, src), 0);
     });
 
+    test('tryWrite: all of it at once, 0 on a full buffer, -1 when it cannot try (write lock held, closed)', async () => {
+      const [a, b] = pair();
+      const msg = new TextEncoder().encode('xxhelloyy');
+      assert.equal(a.tryWrite(msg, 2, 5), 5);
+      const buf = new Uint8Array(16);
+      assert.equal(await b.read(buf), 5);
+      assert.equal(new TextDecoder().decode(buf.subarray(0, 5)), 'hello');
+      assert.equal(a.tryWrite(msg, 0, 0), -1, 'an empty write is left to write()');
+      // Full: the kernel takes nothing; a write() parked on the full buffer holds the write lock.
+      const filled = fill(a);
+      assert.equal(a.tryWrite(msg, 0, msg.length), 0);
+      const parked = a.write(msg);
+      assert.equal(await settledWithin(parked, 20), 'pending');
+      assert.equal(a.tryWrite(msg, 0, msg.length), -1, 'another write holds the lock');
+      const sink = new Uint8Array(1 << 16);
+      let drained = 0;
+      while (drained < filled + msg.length) drained += (await b.read(sink)) ?? 0;
+      assert.equal(await parked, msg.length);
+      await a.close();
+      assert.equal(a.tryWrite(msg, 0, msg.length), -1, 'closed: write() says why');
+      await assert.rejects(a.write(msg), isClosedErr);
+    });
+
     test('writev writes every buffer, partial rounds included', async () => {
       const [a, b] = pair();
       const parts = [new Uint8Array(0), new Uint8Array(300_000).fill(1), new Uint8Array([2, 3]), new Uint8Array(2_000_000).fill(4)];
