@@ -29,8 +29,12 @@ export interface RunningServer {
   alive(): boolean;
   /** Why it died, if it did (exit code and the end of its stderr). */
   death(): string | null;
-  /** null for servers that do not answer stats. */
-  stats(timeoutMs?: number): Promise<ServerStats | null>;
+  /**
+   * null for servers that do not answer stats. gc false: no collection
+   * first (heap figures then include garbage), for the start of a measured
+   * window, which a full collection would stall.
+   */
+  stats(timeoutMs?: number, gc?: boolean): Promise<ServerStats | null>;
   stop(): Promise<void>;
 }
 
@@ -116,7 +120,7 @@ export async function startServer(def: ServerDef, port: number, cpus: string, bu
     address,
     alive: () => child.exitCode === null && child.signalCode === null,
     death: () => exitInfo,
-    stats: (timeoutMs = 15_000) => {
+    stats: (timeoutMs = 15_000, gc = true) => {
       if (!def.stats || exitInfo !== null) return Promise.resolve(null);
       return new Promise<ServerStats | null>((res) => {
         const t = setTimeout(() => {
@@ -129,7 +133,7 @@ export async function startServer(def: ServerDef, port: number, cpus: string, bu
           res(s);
         };
         statsWaiters.push(done);
-        child.stdin!.write('stats\n');
+        child.stdin!.write(gc ? 'stats\n' : 'stats nogc\n');
       });
     },
     stop: () => stopChild(child),

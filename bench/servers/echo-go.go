@@ -74,10 +74,13 @@ func pct(s []float64, p float64) float64 {
 func stats(l *lateness) {
 	sc := bufio.NewScanner(os.Stdin)
 	for sc.Scan() {
-		if sc.Text() != "stats" {
+		line := sc.Text()
+		if line != "stats" && line != "stats nogc" {
 			continue
 		}
-		runtime.GC()
+		if line == "stats" {
+			runtime.GC()
+		}
 		var m runtime.MemStats
 		runtime.ReadMemStats(&m)
 		l.mu.Lock()

@@ -2,33 +2,47 @@
 // reads and writes that all complete at once is a chain of microtasks: the
 // loop never turns, so timers, accepts and the poller's own readiness
 // callback starve. Here each operation counts against the slice of the
-// current loop turn; once the turn has run for SLICE_MS (or BUDGET
-// operations) the next ones are put off to a later turn: as a deferred
-// operation the turn performs (read and write: a pending promise and a
-// record the FD reuses, no async frame), or by awaiting nextTurn(). A turn
-// performs deferred operations, oldest first, only until its own slice is
-// spent, so one turn stays short however many connections are busy.
+// current loop turn; once the slice is over (or BUDGET operations ran) the
+// next ones are put off to a later turn: as a deferred operation the turn
+// performs (read and write: a pending promise and a record the FD reuses,
+// no async frame), or by awaiting nextTurn(). A turn performs deferred
+// operations, oldest first, only until its own slice is over, so one turn
+// stays short however many connections are busy.
+//
+// How long a slice lasts is keyed to what waits for the loop: it ends when
+// the loop's next timer is due (loop-timers.ts), and after SLICE_MS at most
+// (Go's sysmon preempts after 10 ms too), so other I/O and setImmediate
+// callbacks still get a turn. Ending it sooner costs throughput and the
+// tail: every operation past the slice takes a later turn (at 1000 busy
+// connections a fixed 2 ms slice put off ~1.8 operations per round trip).
+// A turn whose timer is already due still gets MIN_SLICE_MS, so work moves.
 //
 // A slice starts when the drivers drain the poller (every readiness
-// callback is a loop turn) and when deferred work runs. Nothing is
+// callback is a loop turn: startSlice() reads the clock there, so the
+// drain's own reads count) and when deferred work runs. Nothing is
 // scheduled while the slice lasts: an echo at low load costs no extra loop
 // iteration. Operations started from elsewhere (a timer callback) after a
 // long quiet spell may find an old slice and be put off by one turn.
 
-/** Milliseconds of operations per loop turn before they yield (tuned on the echo bench). */
-export let SLICE_MS = 2;
+/** The default longest slice, in milliseconds. */
+export const DEFAULT_TIME_SLICE_MS = 10;
+/** Milliseconds of operations per loop turn at most (setTimeSlice). */
+export let SLICE_MS = DEFAULT_TIME_SLICE_MS;
+/** The shortest slice: a turn whose timer is already due still makes progress. */
+export const MIN_SLICE_MS = 0.5;
 /** Operations per loop turn at most, whatever the clock says. */
 export const DEFAULT_BUDGET = 8192;
 export let BUDGET = DEFAULT_BUDGET;
 /** The clock is read once per this many operations. */
 const CLOCK_EVERY = 16;
 
+import { msUntilNextTimer } from './loop-timers.ts';
 import { counters } from './stats.ts';
 const now: () => number = performance.now.bind(performance);
 
 let spent = 0;
-/** When the slice's clock started; -1: at its first reading (a turn of a few operations never reads it). */
-let turnStart = -1;
+/** When the slice ends (performance.now()); -1: set at the clock's first reading (a turn of a few operations never reads it). */
+let sliceEnd = -1;
 let exhausted = false;
 let armed = false;
 let turn: Promise<void> | null = null;
@@ -47,7 +61,22 @@ let head = 0;
 export function newTurn(): void {
   spent = 0;
   exhausted = false;
-  turnStart = -1;
+  sliceEnd = -1;
+}
+
+/** How long a slice starting at t lasts: until the loop's next timer, within [MIN_SLICE_MS, SLICE_MS]. */
+export function sliceLength(t: number): number {
+  const untilTimer = msUntilNextTimer(t); // NaN where the loop's timers cannot be seen: the fixed slice
+  if (untilTimer >= SLICE_MS || Number.isNaN(untilTimer)) return SLICE_MS;
+  const floor = SLICE_MS < MIN_SLICE_MS ? SLICE_MS : MIN_SLICE_MS;
+  return untilTimer > floor ? untilTimer : floor;
+}
+
+/** A new turn whose slice starts now (the drivers, before a drain: its reads count too). */
+export function startSlice(): void {
+  newTurn();
+  const t = now();
+  sliceEnd = t + sliceLength(t);
 }
 
 function arm(): void {
@@ -68,15 +97,15 @@ export function spend(): boolean {
   if (n > BUDGET) { exhausted = true; counters.sliceOverruns++; return false; }
   if (n % CLOCK_EVERY === 0) {
     const t = now();
-    if (turnStart < 0) turnStart = t;
-    else if (t - turnStart > SLICE_MS) { exhausted = true; counters.sliceOverruns++; return false; }
+    if (sliceEnd < 0) sliceEnd = t + sliceLength(t);
+    else if (t > sliceEnd) { exhausted = true; counters.sliceOverruns++; return false; }
   }
   return true;
 }
 
 function onTurn(): void {
   armed = false;
-  newTurn();
+  startSlice();
   const r = resolveTurn;
   turn = null;
   resolveTurn = null;
@@ -99,8 +128,9 @@ export function defer(d: Deferred): void {
   arm();
 }
 
-/** True once this turn's slice is spent: a drain stops harvesting more readiness. */
+/** True once this turn's slice is spent or its time is over: a drain stops harvesting more readiness. */
 export function sliceSpent(): boolean {
+  if (!exhausted && sliceEnd >= 0 && now() > sliceEnd) { exhausted = true; counters.sliceOverruns++; }
   return exhausted;
 }
 
@@ -119,7 +149,7 @@ export function setBudget(n: number): void {
   BUDGET = n;
 }
 
-/** For tests and benchmarks: the time slice of one turn, in milliseconds. */
+/** For tests and benchmarks: the longest time slice of one turn, in milliseconds (DEFAULT_TIME_SLICE_MS). */
 export function setTimeSlice(ms: number): void {
   if (!(ms > 0) || !Number.isFinite(ms)) throw new RangeError(`netpoll: time slice must be a positive number of ms, got ${String(ms)}`);
   SLICE_MS = ms;

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
-import { DEFAULT_BUDGET, FD, MAX_RW, NoDeadlineError, rwChunk, setBudget } from '../../src/fd/index.ts';
+import { DEFAULT_BUDGET, FD, MAX_RW, NoDeadlineError, rwChunk, setBudget, setTimeSlice } from '../../src/fd/index.ts';
+import { DEFAULT_TIME_SLICE_MS } from '../../src/netpoll/budget.ts';
+import { seesLoopTimers } from '../../src/netpoll/loop-timers.ts';
 import { DeadlineExceededError, NetClosingError, Netpoll, NotPollableError } from '../../src/netpoll/index.ts';
 import { tokenOf } from '../../src/netpoll/poll-cache.ts';
 import { C } from '../../src/sys/constants.ts';
@@ -646,6 +648,40 @@ for (const backend of backends) {
         clearInterval(timer);
       }
       assert.ok(ticks >= 5, `a 5 ms interval ticked ${ticks} times in 200 ms of echo`);
+    });
+
+    test('fairness: timers stay on time under busy connections, however long the longest slice (the slice ends when a timer is due)', { skip: seesLoopTimers() ? false : 'loop timers not visible on this thread' }, async () => {
+      // With a 1 s slice and no operation limit, only the timer rule can give
+      // the loop back within the 300 ms the connections run.
+      setTimeSlice(1000);
+      setBudget(2 ** 30);
+      const msg = new Uint8Array(32);
+      let ticks = 0;
+      const timer = setInterval(() => { ticks++; }, 5);
+      const t0 = performance.now();
+      try {
+        // Ten connections echo without parking, ten more through the poller (each read waits for the peer's write).
+        const busy = Array.from({ length: 10 }, async () => {
+          const [a, b] = pair();
+          const buf = new Uint8Array(32);
+          while (performance.now() - t0 < 300) { await a.write(msg); await b.read(buf); }
+        });
+        const polled = Array.from({ length: 10 }, async () => {
+          const [a, b] = pair();
+          const buf = new Uint8Array(32), back = new Uint8Array(32);
+          const echo = (async () => { for (;;) { const n = await b.read(buf); if (n === null || n === 0) return; await b.write(buf, 0, n); } })();
+          while (performance.now() - t0 < 300) { await a.write(msg); let got = 0; while (got < 32) got += (await a.read(back, got))!; }
+          await a.close();
+          await echo.catch(() => undefined);
+        });
+        await Promise.all([...busy, ...polled]);
+      } finally {
+        clearInterval(timer);
+        setTimeSlice(DEFAULT_TIME_SLICE_MS);
+        setBudget(DEFAULT_BUDGET);
+      }
+      // A 1 s slice held to its length would let it tick about once.
+      assert.ok(ticks >= 20, `a 5 ms interval ticked ${ticks} times in 300 ms of busy connections`);
     });
 
     test('1000 connections dialed together are all accepted and echo once', async () => {

@@ -2,7 +2,8 @@
 // off, and a turn performs deferred ones only within its own slice, oldest first.
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
-import { BUDGET, DEFAULT_BUDGET, defer, newTurn, nextTurn, setBudget, setTimeSlice, spend } from '../../src/netpoll/budget.ts';
+import { BUDGET, DEFAULT_BUDGET, DEFAULT_TIME_SLICE_MS, MIN_SLICE_MS, defer, newTurn, nextTurn, setBudget, setTimeSlice, sliceLength, spend } from '../../src/netpoll/budget.ts';
+import { seesLoopTimers } from '../../src/netpoll/loop-timers.ts';
 
 const immediate = (): Promise<void> => new Promise((r) => setImmediate(r));
 
@@ -49,7 +50,7 @@ test('a turn also ends when its time slice is spent, however few operations ran'
     await nextTurn();
     assert.equal(spend(), true);
   } finally {
-    setTimeSlice(2);
+    setTimeSlice(DEFAULT_TIME_SLICE_MS);
   }
   assert.throws(() => setTimeSlice(0), RangeError);
   assert.throws(() => setTimeSlice(NaN), RangeError);
@@ -61,4 +62,46 @@ test('a drain starts a new slice: the operations it resumes run at once, without
   assert.deepEqual([spend(), spend(), spend()], [true, true, false]);
   newTurn(); // what drain() does before each readiness batch
   assert.equal(spend(), true);
+});
+
+test('a slice ends when the loop\'s next timer is due, long before its longest length', { skip: seesLoopTimers() ? false : 'loop timers not visible on this thread' }, async () => {
+  setTimeSlice(1000);
+  setBudget(2 ** 30); // only the clock can end the turn
+  let fired = false;
+  const timer = setTimeout(() => { fired = true; }, 30);
+  try {
+    await nextTurn(); // a turn of the check phase: Node's idle handle is on, so libuv's own timeout would say 0
+    const t0 = performance.now();
+    let ops = 0;
+    while (spend()) { ops++; if (performance.now() - t0 > 1500) break; }
+    const took = performance.now() - t0;
+    // The 1000 ms slice would run a full second; ending near the 30 ms timer, the timer ended it.
+    assert.ok(took < 500, `the slice ran ${took.toFixed(1)} ms (${ops} operations) with a timer due in 30 ms`);
+    assert.equal(fired, false, 'the timer runs after the turn, on the loop');
+    await new Promise((r) => setTimeout(r, 40));
+    assert.equal(fired, true);
+  } finally {
+    clearTimeout(timer);
+    setTimeSlice(DEFAULT_TIME_SLICE_MS);
+  }
+});
+
+test('sliceLength: the longest slice with no timer near, the time to the timer when one is, never under the floor', { skip: seesLoopTimers() ? false : 'loop timers not visible on this thread' }, async () => {
+  await nextTurn();
+  const far = setTimeout(() => undefined, 60_000);
+  const near = setTimeout(() => undefined, 4);
+  try {
+    const len = sliceLength(performance.now());
+    assert.ok(len <= 4 && len >= MIN_SLICE_MS, `slice ${len} ms with a timer due in 4 ms`);
+    clearTimeout(near);
+    await nextTurn(); // Node re-arms its timer handle for the far one
+    await new Promise((r) => setTimeout(r, 10));
+    assert.ok(sliceLength(performance.now()) <= DEFAULT_TIME_SLICE_MS);
+    setTimeSlice(0.1);
+    assert.ok(sliceLength(performance.now()) <= 0.1, 'a longest slice under the floor wins');
+  } finally {
+    clearTimeout(far);
+    clearTimeout(near);
+    setTimeSlice(DEFAULT_TIME_SLICE_MS);
+  }
 });
