@@ -6,5 +6,5 @@ export { Netpoll, PollDesc, NetClosingError, DeadlineExceededError, NotPollableE
   type NetpollOptions, type DeadlineInput, type Parker } from './netpoll/index.ts';
 export { FD, FdMutex, FdMutexError, MAX_RW, MUTEX_MAX, NoDeadlineError, UnexpectedEOFError,
   type Accepted, type FDOptions, type ErrorWrapper, type WriteError } from './fd/index.ts';
-export { DEFAULT_BUDGET, setBudget, setTimeSlice } from './netpoll/budget.ts';
+export { DEFAULT_BUDGET, DEFAULT_TIME_SLICE_MS, setBudget, setTimeSlice } from './netpoll/budget.ts';
 export { SyscallError } from './sys/syscall-error.ts';

@@ -24,7 +24,11 @@
 // iteration. Operations started from elsewhere (a timer callback) after a
 // long quiet spell may find an old slice and be put off by one turn.
 
-/** The default longest slice, in milliseconds. */
+/**
+ * The default longest slice, in milliseconds.
+ *
+ * @example setTimeSlice(DEFAULT_TIME_SLICE_MS); // back to the default
+ */
 export const DEFAULT_TIME_SLICE_MS = 10;
 /** Milliseconds of operations per loop turn at most (setTimeSlice). */
 export let SLICE_MS = DEFAULT_TIME_SLICE_MS;
@@ -149,7 +153,13 @@ export function setBudget(n: number): void {
   BUDGET = n;
 }
 
-/** For tests and benchmarks: the longest time slice of one turn, in milliseconds (DEFAULT_TIME_SLICE_MS). */
+/**
+ * For tests and benchmarks: the longest time slice of one turn, in
+ * milliseconds (DEFAULT_TIME_SLICE_MS). A slice still ends sooner when the
+ * loop's next timer is due.
+ *
+ * @example setTimeSlice(5); // other I/O gets a turn at least every ~5 ms under load
+ */
 export function setTimeSlice(ms: number): void {
   if (!(ms > 0) || !Number.isFinite(ms)) throw new RangeError(`netpoll: time slice must be a positive number of ms, got ${String(ms)}`);
   SLICE_MS = ms;
