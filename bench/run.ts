@@ -1,7 +1,7 @@
 // The benchmark harness of issue 4: netpoll against node:net, Go and C.
 //
 //   node --import tsx bench/run.ts            full run (~10 minutes)
-//   node --import tsx bench/run.ts --quick    about 1½–2 minutes, key scenarios
+//   node --import tsx bench/run.ts --quick    about 2½ minutes, key scenarios
 //   node --import tsx bench/run.ts --smoke    ~10 s, tiny counts, for CI: exit 0 when
 //                                             everything ran, non-zero on any failure
 //   node --import tsx bench/run.ts --idle N   only the idle scenarios, up to N conns
