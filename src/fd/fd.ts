@@ -172,6 +172,7 @@ export class FD extends FdMutex implements OpHost {
    * it the ordinary way and says why. No promise, no op record.
    */
   tryWrite(buf: Uint8Array, offset: number, length: number): number {
+    if (!inRange(buf, offset, length)) checkRange(buf, offset, length); // throws: never past the buffer's end
     const pd = this.pd;
     if (pd === null || (this.ioFlags & USE_WRITE) !== 0 || length === 0) return -1;
     if (this.tryRWLock(false) !== LOCKED) return -1;

@@ -273,6 +273,9 @@ for (const backend of backends) {
       assert.equal(await b.read(buf), 5);
       assert.equal(new TextDecoder().decode(buf.subarray(0, 5)), 'hello');
       assert.equal(a.tryWrite(msg, 0, 0), -1, 'an empty write is left to write()');
+      for (const [off, len] of [[0, msg.length + 1], [msg.length, 1], [-1, 2], [0, Number.NaN]] as const) {
+        assert.throws(() => a.tryWrite(msg, off, len), RangeError, `offset ${off}, length ${len}: past the buffer`);
+      }
       // Full: the kernel takes nothing; a write() parked on the full buffer holds the write lock.
       const filled = fill(a);
       assert.equal(a.tryWrite(msg, 0, msg.length), 0);
