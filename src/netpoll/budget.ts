@@ -45,7 +45,14 @@ import { counters } from './stats.ts';
 const now: () => number = performance.now.bind(performance);
 
 let spent = 0;
-/** When the slice ends (performance.now()); -1: set at the clock's first reading (a turn of a few operations never reads it). */
+/** When the slice started (performance.now()); -1: at the clock's first reading. */
+let sliceStart = -1;
+/**
+ * When it ends; -1: not asked yet. Found only once a turn has run a while
+ * (the clock's first reading, or a drain's full batch): asking for the next
+ * timer takes a few FFI calls, which a turn of a few operations (an echo at
+ * low load: one per wake-up) should not pay.
+ */
 let sliceEnd = -1;
 let exhausted = false;
 let armed = false;
@@ -65,6 +72,7 @@ let head = 0;
 export function newTurn(): void {
   spent = 0;
   exhausted = false;
+  sliceStart = -1;
   sliceEnd = -1;
 }
 
@@ -79,8 +87,16 @@ export function sliceLength(t: number): number {
 /** A new turn whose slice starts now (the drivers, before a drain: its reads count too). */
 export function startSlice(): void {
   newTurn();
-  const t = now();
-  sliceEnd = t + sliceLength(t);
+  sliceStart = now();
+}
+
+/** The slice's end, found on first need; t: the clock now. */
+function endOfSlice(t: number): number {
+  if (sliceEnd < 0) {
+    const s = sliceStart >= 0 ? sliceStart : t;
+    sliceEnd = s + sliceLength(s);
+  }
+  return sliceEnd;
 }
 
 function arm(): void {
@@ -101,8 +117,7 @@ export function spend(): boolean {
   if (n > BUDGET) { exhausted = true; counters.sliceOverruns++; return false; }
   if (n % CLOCK_EVERY === 0) {
     const t = now();
-    if (sliceEnd < 0) sliceEnd = t + sliceLength(t);
-    else if (t > sliceEnd) { exhausted = true; counters.sliceOverruns++; return false; }
+    if (t > endOfSlice(t)) { exhausted = true; counters.sliceOverruns++; return false; }
   }
   return true;
 }
@@ -134,7 +149,10 @@ export function defer(d: Deferred): void {
 
 /** True once this turn's slice is spent or its time is over: a drain stops harvesting more readiness. */
 export function sliceSpent(): boolean {
-  if (!exhausted && sliceEnd >= 0 && now() > sliceEnd) { exhausted = true; counters.sliceOverruns++; }
+  if (!exhausted && (sliceStart >= 0 || sliceEnd >= 0)) {
+    const t = now();
+    if (t > endOfSlice(t)) { exhausted = true; counters.sliceOverruns++; }
+  }
   return exhausted;
 }
 

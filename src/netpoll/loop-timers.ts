@@ -69,12 +69,10 @@ export function msUntilNextTimer(now: number): number {
   if (t === null) return NaN;
   let due = Infinity;
   for (const h of t.handles) {
-    if (t.isActive(h) === 0) continue;
-    // uv_timer_get_due_in counts from the loop's cached time (uv_now), not from now.
-    const at = t.uvNow(t.loop) + t.dueIn(h);
-    if (at < due) due = at;
+    if (t.isActive(h) !== 0) { const d = t.dueIn(h); if (d < due) due = d; }
   }
-  return due - (now + t.offset);
+  // uv_timer_get_due_in counts from the loop's cached time (uv_now), not from now.
+  return due === Infinity ? due : t.uvNow(t.loop) + due - (now + t.offset);
 }
 
 /** Whether msUntilNextTimer() can see the loop's timers on this thread (for tests and the bench). */
