@@ -1,11 +1,18 @@
 // Shared by the node-layer tests: a self-signed certificate made with
-// openssl at test time, and small request helpers over Node's own clients.
+// openssl at test time, small request helpers over Node's own clients, and
+// a server run by serveHttp on a loopback listener.
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type https from 'node:https';
+import type net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { listen, type Listener } from '../../src/net/index.ts';
+import type { Netpoll } from '../../src/netpoll/index.ts';
+import { serveHttp } from '../../src/node/index.ts';
 
 export interface KeyPair { key: Buffer; cert: Buffer }
 
@@ -44,4 +51,22 @@ export function request(url: string, opts: https.RequestOptions & { body?: strin
     req.on('error', reject);
     req.end(opts.body);
   });
+}
+
+/** The hex SHA-256 of some bytes (large bodies are compared by hash). */
+export function sha256(data: Uint8Array | string): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** `server` run by serveHttp on a fresh loopback listener; resolves once it is 'listening'. */
+export async function serveOn(np: Netpoll, server: net.Server): Promise<{ ln: Listener; port: number; done: Promise<void> }> {
+  const ln = await listen('tcp', '127.0.0.1:0', { netpoll: np });
+  const done = serveHttp(ln, server);
+  await once(server, 'listening');
+  return { ln, port: ln.addr.port, done };
+}
+
+/** Closes a server that may have closed already; resolves when it has. */
+export async function closeServer(server: net.Server): Promise<void> {
+  if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
 }
