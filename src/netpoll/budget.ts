@@ -34,6 +34,8 @@ export const DEFAULT_TIME_SLICE_MS = 10;
 export let SLICE_MS = DEFAULT_TIME_SLICE_MS;
 /** The shortest slice: a turn whose timer is already due still makes progress. */
 export const MIN_SLICE_MS = 0.5;
+/** The longest slice where the loop's timers cannot be seen (a worker thread): short enough for a 10 ms timer. */
+export const BLIND_SLICE_MS = 2;
 /** Operations per loop turn at most, whatever the clock says. */
 export const DEFAULT_BUDGET = 8192;
 export let BUDGET = DEFAULT_BUDGET;
@@ -78,8 +80,9 @@ export function newTurn(): void {
 
 /** How long a slice starting at t lasts: until the loop's next timer, within [MIN_SLICE_MS, SLICE_MS]. */
 export function sliceLength(t: number): number {
-  const untilTimer = msUntilNextTimer(t); // NaN where the loop's timers cannot be seen: the fixed slice
-  if (untilTimer >= SLICE_MS || Number.isNaN(untilTimer)) return SLICE_MS;
+  const untilTimer = msUntilNextTimer(t);
+  if (Number.isNaN(untilTimer)) return SLICE_MS < BLIND_SLICE_MS ? SLICE_MS : BLIND_SLICE_MS; // timers unseen
+  if (untilTimer >= SLICE_MS) return SLICE_MS;
   const floor = SLICE_MS < MIN_SLICE_MS ? SLICE_MS : MIN_SLICE_MS;
   return untilTimer > floor ? untilTimer : floor;
 }

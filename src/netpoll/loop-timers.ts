@@ -3,10 +3,13 @@
 //
 // libuv's own answer, uv_backend_timeout(), is 0 whenever an idle handle is
 // active, and Node keeps one active while any setImmediate is queued: the
-// budget's own deferred turn would hide every timer. So the loop's timer
-// handles are found once (uv_walk) and asked directly (uv_is_active,
-// uv_timer_get_due_in): Node runs every JavaScript timer from one libuv
-// timer, so this sees setTimeout and setInterval, referenced or not.
+// budget's own deferred turn would hide every timer. Node runs every
+// JavaScript timer (setTimeout, setInterval, referenced or not) from one
+// libuv timer of its own, which lives as long as the thread's environment:
+// that handle is found once and asked directly (uv_is_active,
+// uv_timer_get_due_in). Only that one: any other timer handle on the loop
+// (a DNS resolver's, an addon's) may be closed and freed at any time, and
+// asking a freed handle reads freed memory.
 //
 // Main thread only: in a worker, uv_default_loop() is the main thread's
 // loop, not the worker's (as uv-poll.ts notes); there the budget keeps its
@@ -20,7 +23,8 @@ const UV_TIMER = 13; // uv_handle_type
 type Num = (...args: unknown[]) => number;
 
 interface Timers {
-  handles: number[];
+  /** Node's own timer handle. */
+  handle: number;
   isActive: Num;
   dueIn: Num;
   uvNow: Num;
@@ -41,15 +45,23 @@ function bind(): Timers | null {
     const walkCb = koffi.proto('void netpoll_uv_walk_cb(intptr_t handle, void *arg)');
     const walk = f<(loop: unknown, cb: unknown, arg: null) => void>('void uv_walk(void *loop, netpoll_uv_walk_cb *cb, void *arg)');
     const typeOf = f<Num>('int uv_handle_get_type(intptr_t handle)');
-    const handles: number[] = [];
-    const cb = koffi.register((h: number) => { if (typeOf(h) === UV_TIMER) handles.push(h); }, koffi.pointer(walkCb));
+    const candidates: number[] = [];
+    const cb = koffi.register((h: number) => { if (typeOf(h) === UV_TIMER) candidates.push(h); }, koffi.pointer(walkCb));
     try { walk(loop, cb, null); } finally { koffi.unregister(cb); }
-    if (handles.length === 0) return null;
+    const isActive = f<Num>('int uv_is_active(intptr_t handle)');
+    const dueIn = f<Num>('uint64_t uv_timer_get_due_in(intptr_t handle)');
+    // Node's handle is the one a new 1 ms setTimeout arms (Node reschedules
+    // it at once when a new timer expires sooner than the armed one). Two
+    // handles due that soon cannot be told apart: then none is used.
+    const probe = setTimeout(() => undefined, 1);
+    const nodes = candidates.filter((h) => isActive(h) !== 0 && dueIn(h) <= 1);
+    clearTimeout(probe);
+    if (nodes.length !== 1) return null;
     bound = {
-      handles,
+      handle: nodes[0]!,
       loop,
-      isActive: f<Num>('int uv_is_active(intptr_t handle)'),
-      dueIn: f<Num>('uint64_t uv_timer_get_due_in(intptr_t handle)'),
+      isActive,
+      dueIn,
       uvNow: f<Num>('uint64_t uv_now(void *loop)'),
       offset: Number(process.hrtime.bigint()) / 1e6 - performance.now(),
     };
@@ -67,12 +79,9 @@ function bind(): Timers | null {
 export function msUntilNextTimer(now: number): number {
   const t = bound === undefined ? bind() : bound;
   if (t === null) return NaN;
-  let due = Infinity;
-  for (const h of t.handles) {
-    if (t.isActive(h) !== 0) { const d = t.dueIn(h); if (d < due) due = d; }
-  }
+  if (t.isActive(t.handle) === 0) return Infinity;
   // uv_timer_get_due_in counts from the loop's cached time (uv_now), not from now.
-  return due === Infinity ? due : t.uvNow(t.loop) + due - (now + t.offset);
+  return t.uvNow(t.loop) + t.dueIn(t.handle) - (now + t.offset);
 }
 
 /** Whether msUntilNextTimer() can see the loop's timers on this thread (for tests and the bench). */
