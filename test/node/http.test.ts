@@ -18,7 +18,7 @@ import type { Netpoll } from '../../src/netpoll/index.ts';
 import { NetpollAgent, NetpollHttpsAgent, serveHttp, undiciConnect } from '../../src/node/index.ts';
 import { backendCases } from '../helpers/backends.ts';
 import { fullBacklog } from '../helpers/net.ts';
-import { request, selfSigned } from '../helpers/node.ts';
+import { closeServer, request, selfSigned, serveOn } from '../helpers/node.ts';
 
 const execFileP = promisify(execFile);
 
@@ -34,18 +34,12 @@ async function rawExchange(port: number, text: string): Promise<string> {
 }
 
 async function serve(np: Netpoll, server: net.Server): Promise<{ ln: Listener; url: string; done: Promise<void> }> {
-  const ln = await listen('tcp', '127.0.0.1:0', { netpoll: np });
-  const done = serveHttp(ln, server);
-  await once(server, 'listening');
-  return { ln, url: `http://127.0.0.1:${ln.addr.port}`, done };
+  const { ln, port, done } = await serveOn(np, server);
+  return { ln, url: `http://127.0.0.1:${port}`, done };
 }
 
 function connections(server: net.Server): Promise<number> {
   return new Promise((resolve, reject) => server.getConnections((e, n) => (e ? reject(e) : resolve(n))));
-}
-
-async function closeServer(server: net.Server): Promise<void> {
-  if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
 }
 
 for (const { backend, skip, make } of backendCases) {
