@@ -93,13 +93,21 @@ export function startSlice(): void {
   sliceStart = now();
 }
 
-/** The slice's end, found on first need; t: the clock now. */
-function endOfSlice(t: number): number {
+/** Reads the clock; past the slice's end (found on first need), the turn is spent. */
+function timeIsUp(): boolean {
+  const t = now();
   if (sliceEnd < 0) {
     const s = sliceStart >= 0 ? sliceStart : t;
     sliceEnd = s + sliceLength(s);
   }
-  return sliceEnd;
+  return t > sliceEnd && overrun();
+}
+
+/** The slice is spent: later operations of this turn are put off. Returns true. */
+function overrun(): boolean {
+  exhausted = true;
+  counters.sliceOverruns++;
+  return true;
 }
 
 function arm(): void {
@@ -117,12 +125,8 @@ function arm(): void {
 export function spend(): boolean {
   if (exhausted) return false;
   const n = ++spent;
-  if (n > BUDGET) { exhausted = true; counters.sliceOverruns++; return false; }
-  if (n % CLOCK_EVERY === 0) {
-    const t = now();
-    if (t > endOfSlice(t)) { exhausted = true; counters.sliceOverruns++; return false; }
-  }
-  return true;
+  if (n > BUDGET) return !overrun();
+  return n % CLOCK_EVERY !== 0 || !timeIsUp();
 }
 
 function onTurn(): void {
@@ -152,10 +156,7 @@ export function defer(d: Deferred): void {
 
 /** True once this turn's slice is spent or its time is over: a drain stops harvesting more readiness. */
 export function sliceSpent(): boolean {
-  if (!exhausted && (sliceStart >= 0 || sliceEnd >= 0)) {
-    const t = now();
-    if (t > endOfSlice(t)) { exhausted = true; counters.sliceOverruns++; }
-  }
+  if (!exhausted && (sliceStart >= 0 || sliceEnd >= 0)) timeIsUp();
   return exhausted;
 }
 

@@ -12,8 +12,8 @@
 // asking a freed handle reads freed memory.
 //
 // Main thread only: in a worker, uv_default_loop() is the main thread's
-// loop, not the worker's (as uv-poll.ts notes); there the budget keeps its
-// fixed slice.
+// loop, not the worker's (as uv-poll.ts notes). Where the handle cannot be
+// seen, the budget uses a short fixed slice (BLIND_SLICE_MS).
 import koffi from 'koffi';
 import { isMainThread } from 'node:worker_threads';
 import { libc } from '../sys/libc-handle.ts';
@@ -74,10 +74,11 @@ function bind(): Timers | null {
 /**
  * Milliseconds from `now` (a performance.now() reading) until the loop's
  * next timer is due: ≤ 0 when one is already due, Infinity when none is
- * armed, NaN when this thread cannot tell (a worker thread).
+ * armed, NaN when this thread cannot tell (a worker thread, or Node's
+ * handle could not be told apart from another).
  */
 export function msUntilNextTimer(now: number): number {
-  const t = bound === undefined ? bind() : bound;
+  const t = bind();
   if (t === null) return NaN;
   if (t.isActive(t.handle) === 0) return Infinity;
   // uv_timer_get_due_in counts from the loop's cached time (uv_now), not from now.
@@ -86,5 +87,5 @@ export function msUntilNextTimer(now: number): number {
 
 /** Whether msUntilNextTimer() can see the loop's timers on this thread (for tests and the bench). */
 export function seesLoopTimers(): boolean {
-  return (bound === undefined ? bind() : bound) !== null;
+  return bind() !== null;
 }

@@ -10,12 +10,27 @@ import { once } from 'node:events';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
+import type { Writable } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import type { Netpoll } from '../../src/netpoll/index.ts';
 import { NetpollAgent, NetpollHttpsAgent } from '../../src/node/index.ts';
 import { sleep } from '../helpers/async.ts';
 import { backendCases } from '../helpers/backends.ts';
 import { closeServer, request, selfSigned, serveOn, sha256 } from '../helpers/node.ts';
+
+/** Writes buf in pieces of `piece` bytes, waiting for 'drain' when the stream asks, then ends it. */
+function writeInPieces(w: Writable, buf: Uint8Array, piece: number): void {
+  let off = 0;
+  const pump = (): void => {
+    while (off < buf.length) {
+      const p = buf.subarray(off, off + piece);
+      off += p.length;
+      if (!w.write(p)) { w.once('drain', pump); return; }
+    }
+    w.end();
+  };
+  pump();
+}
 
 /** Sends `text` on a fresh connection and collects everything until the server closes it (errors end it too). */
 async function exchange(port: number, text: string | Buffer): Promise<string> {
@@ -44,16 +59,7 @@ function postAll(opts: http.RequestOptions, body: Buffer, mod: { request: typeof
       res.on('error', reject);
     });
     req.on('error', reject);
-    let off = 0;
-    const pump = (): void => {
-      while (off < body.length) {
-        const piece = body.subarray(off, off + (1 << 20));
-        off += piece.length;
-        if (!req.write(piece)) { req.once('drain', pump); return; }
-      }
-      req.end();
-    };
-    pump();
+    writeInPieces(req, body, 1 << 20);
   });
 }
 
@@ -356,16 +362,7 @@ for (const { backend, skip, make } of backendCases) {
       const server = http.createServer((req, res) => {
         if (req.url !== '/big') { res.end('small'); return; }
         res.setHeader('content-length', big.length);
-        let off = 0;
-        const pump = (): void => {
-          while (off < big.length) {
-            const piece = big.subarray(off, off + (256 << 10));
-            off += piece.length;
-            if (!res.write(piece)) { res.once('drain', pump); return; }
-          }
-          res.end();
-        };
-        pump();
+        writeInPieces(res, big, 256 << 10);
       });
       const { port, done } = await serveOn(np, server);
       const idleAgent = new http.Agent({ keepAlive: true });
