@@ -32,7 +32,11 @@ import { unpackPeer, type PackedPeer } from './peer.ts';
 export interface ServeHandler {
   /** A new connection, before its first read. */
   onConnect?(c: ServeConn): void;
-  /** Bytes arrived. `chunk` views a buffer shared by every connection: valid only during this call (copy to keep). */
+  /**
+   * Bytes arrived. `chunk` views a buffer shared by every connection: valid
+   * only during this call (copy to keep). The same view object may come
+   * again for a later read of the same length.
+   */
   onData(c: ServeConn, chunk: Uint8Array): void;
   /** The peer closed its sending side. Unless allowHalfOpen, the connection then ends its side too. */
   onEnd?(c: ServeConn): void;
@@ -81,8 +85,25 @@ function sharedReadBuffer(): Uint8Array {
   if (b === null || b.byteLength === 0) {
     b = readBuf = new Uint8Array(SCRATCH_SIZE);
     markAsUntransferable(b.buffer);
+    views.fill(EMPTY_VIEW);
   }
   return b;
+}
+
+// Views of the read buffer's first n bytes, kept by n (direct-mapped): a
+// steady stream of same-sized messages makes no view per read (a fresh
+// subarray() was the only thing serve() allocated per round trip). A chunk
+// is valid only during onData, so handing the same view again is safe.
+const VIEW_SLOTS = 64;
+const EMPTY_VIEW = new Uint8Array(0);
+const views: Uint8Array[] = new Array<Uint8Array>(VIEW_SLOTS).fill(EMPTY_VIEW);
+
+/** The read buffer's first n bytes (n > 0). */
+function chunkView(buf: Uint8Array, n: number): Uint8Array {
+  const i = n & (VIEW_SLOTS - 1);
+  const v = views[i]!;
+  if (v.byteLength === n) return v;
+  return (views[i] = buf.subarray(0, n));
 }
 /** read(2)s one connection may do per readiness before the others get a turn. */
 export const MAX_READS = 16;
@@ -284,7 +305,7 @@ export class ServeConn implements Parker, Deferred {
       spend();
       const n = readOnce(this.fd, buf, SCRATCH_SIZE);
       if (n > 0) {
-        try { h.onData(this, buf.subarray(0, n)); } catch (e) { this.handlerFailed(e); return; }
+        try { h.onData(this, chunkView(buf, n)); } catch (e) { this.handlerFailed(e); return; }
         if ((this.st & (CLOSED | BROKEN)) !== 0) return;
         if (this.out !== null && this.bufferedAmount > ctx.highWaterMark) {
           this.st |= PAUSED; // resumed by the flush that empties the queue

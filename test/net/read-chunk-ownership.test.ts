@@ -61,6 +61,27 @@ for (const { backend, skip, make } of backendCases) {
       }
     });
 
+    test('small chunks of every length hold exactly the bytes sent, and the slab\'s padding after each stays zero', async () => {
+      const np = make();
+      const a = await connectedPair(np);
+      try {
+        for (let n = 1; n <= 300; n++) {
+          // Position-dependent bytes: a word copied from the wrong place or a tail byte lost shows.
+          const sent = Uint8Array.from({ length: n }, (_, i) => (i * 7 + n) & 0xff);
+          const [c] = await Promise.all([a.server.readChunk(), a.client.write(sent)]);
+          assert.ok(c !== null);
+          assert.deepEqual(c, sent, `a ${n}-byte chunk`);
+          // Pool chunks are 8-aligned: the bytes up to the next chunk belong to nobody and must not hold read-buffer leftovers.
+          const pad = ((n + 7) & ~7) - n;
+          if (c.byteOffset + n + pad <= c.buffer.byteLength) {
+            assert.ok(new Uint8Array(c.buffer, c.byteOffset + n, pad).every((x) => x === 0), `the padding after a ${n}-byte chunk`);
+          }
+        }
+      } finally {
+        await a.closeAll(); np.shutdown();
+      }
+    });
+
     test('a large chunk\'s .buffer transferred to a worker stays intact there while this thread keeps reading', async () => {
       const np = make();
       const a = await connectedPair(np);

@@ -89,6 +89,27 @@ for (const { backend, skip, make } of backendCases) {
       assert.deepEqual(fdsOpenedSince(fds0), []);
     });
 
+    test('repeated and colliding chunk lengths (64, 128, 1, 65…) each arrive as exactly the bytes sent', async () => {
+      const np = make();
+      const lengths: number[] = [];
+      const h: ServeHandler = { onData(c, chunk) { lengths.push(chunk.byteLength); c.write(chunk); } };
+      await withServer(np, h, {}, async (addr) => {
+        const conn = await dial('tcp', addr, { netpoll: np });
+        conn.setReadDeadline(Date.now() + 5000); // a wrong echo fails the read instead of waiting forever
+        try {
+          for (const [seq, size] of [64, 128, 64, 1, 65, 1, 129, 64, 2, 66].entries()) {
+            const msg = tagged(3, seq, size);
+            await conn.write(msg);
+            assert.ok(Buffer.from(await readFull(conn, size)).equals(msg), `message ${seq} (${size} B)`);
+          }
+        } finally {
+          await conn.close();
+        }
+      });
+      assert.deepEqual(lengths, [64, 128, 64, 1, 65, 1, 129, 64, 2, 66]);
+      np.shutdown();
+    });
+
     test('the peer address and TCP_NODELAY of a served connection', async () => {
       const np = make();
       const seen = withResolvers<{ remote: string; local: string; nodelay: number }>();
