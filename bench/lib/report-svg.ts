@@ -13,6 +13,7 @@ const COLORS: Record<ServerId, string> = {
   netpoll: '#dc2626',
   'netpoll-handler': '#b91c1c',
   'netpoll-deadline': '#ea580c',
+  'netpoll-read': '#f59e0b',
   'netpoll-workers-1': '#db2777',
   'netpoll-workers-2': '#9333ea',
   'c-epoll-cross': '#000000',

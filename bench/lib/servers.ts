@@ -12,6 +12,7 @@ export type ServerId =
   | 'netpoll'
   | 'netpoll-handler'
   | 'netpoll-deadline'
+  | 'netpoll-read'
   | 'netpoll-workers-1'
   | 'netpoll-workers-2'
   | 'c-epoll-cross';
@@ -57,6 +58,7 @@ const examplesEcho = resolve(ROOT_DIR, 'examples/echo-server.ts');
 const handlerEcho = resolve(ROOT_DIR, 'examples/echo-server-handler.ts');
 const SERVE_MODULE = resolve(ROOT_DIR, 'src/net/serve.ts');
 const deadlineEntry = resolve(BENCH_DIR, 'servers/echo-netpoll-deadline.ts');
+const readEntry = resolve(BENCH_DIR, 'servers/echo-netpoll-read.ts');
 const workersEntry = resolve(BENCH_DIR, 'servers/echo-netpoll-workers.ts');
 
 export const SERVERS: Record<ServerId, ServerDef> = {
@@ -101,6 +103,13 @@ export const SERVERS: Record<ServerId, ServerDef> = {
     stats: true,
     missing: () => needFiles(NETPOLL_INDEX, SERVE_MODULE, handlerEcho),
     launch: (a) => nodeLaunch(handlerEcho, a),
+  },
+  'netpoll-read': {
+    id: 'netpoll-read',
+    label: 'netpoll read(buf)',
+    stats: true,
+    missing: () => needFiles(NETPOLL_INDEX, readEntry),
+    launch: (a) => nodeLaunch(readEntry, a),
   },
   'netpoll-deadline': {
     id: 'netpoll-deadline',
