@@ -286,14 +286,23 @@ static int recv_echo(conn_t *c, uint32_t id) {
   return c->got == opt_size;
 }
 
-static void print_echo_result(const char *mode, long long rts, double secs, long long srv_cpu, long long lg_cpu) {
+// The server's CPU time (user+system) and its user time alone, in microseconds (-1 unreadable).
+static void server_times(long long *cpu, long long *user) {
+  long long sys;
+  proc_times_us(opt_pid, user, &sys);
+  *cpu = *user < 0 ? -1 : *user + sys;
+}
+
+static void print_echo_result(const char *mode, long long rts, double secs, long long srv_cpu, long long srv_user,
+                              long long lg_cpu) {
   double rps = rts / secs;
   printf("{\"mode\":\"%s\",\"ok\":true,\"conns\":%d,\"size\":%d,\"seconds\":%.4f,\"round_trips\":%lld,"
          "\"rt_per_s\":%.1f,\"mb_per_s\":%.3f,\"p50_us\":%.2f,\"p99_us\":%.2f,\"p999_us\":%.2f,\"max_us\":%.2f,"
-         "\"server_cpu_us\":%lld,\"server_cpu_us_per_rt\":%.4f,\"loadgen_cpu_us\":%lld,\"loadgen_cpu_pct\":%.1f}\n",
+         "\"server_cpu_us\":%lld,\"server_cpu_us_per_rt\":%.4f,\"server_user_us_per_rt\":%.4f,"
+         "\"loadgen_cpu_us\":%lld,\"loadgen_cpu_pct\":%.1f}\n",
          mode, opt_conns, opt_size, secs, rts, rps, rps * opt_size / 1e6, hist_pct_us(50), hist_pct_us(99),
          hist_pct_us(99.9), (double)hist_max / 1000.0, srv_cpu, srv_cpu >= 0 && rts ? (double)srv_cpu / (double)rts : -1.0,
-         lg_cpu, 100.0 * (double)lg_cpu / (secs * 1e6));
+         srv_user >= 0 && rts ? (double)srv_user / (double)rts : -1.0, lg_cpu, 100.0 * (double)lg_cpu / (secs * 1e6));
   fflush(stdout);
 }
 
@@ -321,9 +330,9 @@ static void run_echo(void) {
   uint64_t measure_at = start + (uint64_t)(opt_warmup * 1e9);
   uint64_t stop_at = measure_at + (uint64_t)(opt_duration * 1e9);
   int measuring = opt_warmup <= 0;
-  long long srv0 = 0, lg0 = 0, rts = 0;
+  long long srv0 = 0, usr0 = 0, lg0 = 0, rts = 0;
   uint64_t t_measure = start;
-  if (measuring) srv0 = proc_cpu_us(opt_pid), lg0 = self_cpu_us();
+  if (measuring) server_times(&srv0, &usr0), lg0 = self_cpu_us();
   struct epoll_event evs[512];
   unsigned loops = 0;
   for (;;) {
@@ -348,7 +357,7 @@ static void run_echo(void) {
     if (!measuring && t >= measure_at) {
       measuring = 1;
       t_measure = now_ns();
-      srv0 = proc_cpu_us(opt_pid);
+      server_times(&srv0, &usr0);
       lg0 = self_cpu_us();
       hist_reset();
       printf("{\"event\":\"measure\"}\n");
@@ -358,10 +367,12 @@ static void run_echo(void) {
     if ((++loops & 63) == 0 || ne == 0) check_deadline();
   }
   uint64_t t_end = now_ns();
-  long long srv1 = proc_cpu_us(opt_pid), lg1 = self_cpu_us();
+  long long srv1, usr1, lg1 = self_cpu_us();
+  server_times(&srv1, &usr1);
   double secs = (double)(t_end - t_measure) / 1e9;
   if (rts == 0) die_json(5, "no round trip completed in the measured window");
-  print_echo_result("echo", rts, secs, srv0 >= 0 && srv1 >= 0 ? srv1 - srv0 : -1, lg1 - lg0);
+  print_echo_result("echo", rts, secs, srv0 >= 0 && srv1 >= 0 ? srv1 - srv0 : -1,
+                    usr0 >= 0 && usr1 >= 0 ? usr1 - usr0 : -1, lg1 - lg0);
   for (int i = 0; i < n; i++) close(conns[i].fd);
 }
 

@@ -55,6 +55,7 @@ async function echoRun(s: EchoScenario, srv: RunningServer, built: Built): Promi
     p99_us: num(r, 'p99_us'),
     p999_us: num(r, 'p999_us'),
     cpu_us_per_rt: num(r, 'server_cpu_us_per_rt'),
+    user_us_per_rt: num(r, 'server_user_us_per_rt'),
     loadgen_cpu_pct: num(r, 'loadgen_cpu_pct'),
   };
   if (after?.timer) {

@@ -16,6 +16,8 @@ export const METRICS = {
   p99_us: { label: 'p99 µs', short: 'p99', better: 'lower', digits: 1 },
   p999_us: { label: 'p99.9 µs', short: 'p99.9', better: 'lower', digits: 1 },
   cpu_us_per_rt: { label: 'srv CPU µs/rt', short: 'CPU/rt', better: 'lower', digits: 2 },
+  /** utime alone: the server's own code, without the kernel's work on its behalf (the rest of CPU/rt). */
+  user_us_per_rt: { label: 'srv user µs/rt', short: 'user/rt', better: 'lower', digits: 2 },
   server_cpu_ms: { label: 'srv CPU ms', short: 'CPU', better: 'lower', digits: 0 },
   loadgen_cpu_pct: { label: 'loadgen CPU %', short: 'lg CPU', better: 'lower', digits: 0 },
   timer_p99_ms: { label: 'timer late p99 ms', short: 'timer p99', better: 'lower', digits: 1 },

@@ -49,7 +49,7 @@ export interface BurstScenario extends Base {
 }
 export type Scenario = EchoScenario | BulkScenario | IdleScenario | BurstScenario;
 
-const ECHO_METRICS: MetricKey[] = ['rt_per_s', 'cpu_us_per_rt', 'mb_per_s', 'p50_us', 'p99_us', 'p999_us', 'timer_p99_ms', 'loadgen_cpu_pct'];
+const ECHO_METRICS: MetricKey[] = ['rt_per_s', 'cpu_us_per_rt', 'user_us_per_rt', 'mb_per_s', 'p50_us', 'p99_us', 'p999_us', 'timer_p99_ms', 'loadgen_cpu_pct'];
 
 interface Timing {
   warmup: number;
@@ -184,7 +184,7 @@ export function scenariosFor(mode: Mode): Scenario[] {
 }
 
 function latencyFirst(): MetricKey[] {
-  return ['p50_us', 'p99_us', 'p999_us', 'rt_per_s', 'cpu_us_per_rt'];
+  return ['p50_us', 'p99_us', 'p999_us', 'rt_per_s', 'cpu_us_per_rt', 'user_us_per_rt'];
 }
 
 /** `--idle N`: only the idle scenarios, from N/5 (at most 2,000) to N. */
