@@ -4,7 +4,7 @@ import type { ServerId } from './servers.ts';
 
 export type Mode = 'full' | 'quick' | 'smoke';
 
-/** The comparison set (netpoll-handler: serve() instead of an async loop per Conn); other netpoll variants appear only in their own scenarios. */
+/** The comparison set (netpoll-handler: serve() instead of an async loop per Conn); other netpoll variants appear in their own scenarios and, for netpoll-read, the bulk ones. */
 export const MAIN_SERVERS: ServerId[] = ['node-net', 'c-epoll', 'go', 'netpoll', 'netpoll-handler'];
 /** Bulk scenarios add the Conn reading into a buffer of its own (Go's Read), beside its readChunk() loop. */
 const BULK_SERVERS: ServerId[] = [...MAIN_SERVERS, 'netpoll-read'];
@@ -144,7 +144,7 @@ export function scenariosFor(mode: Mode): Scenario[] {
     const t: Timing = { warmup: 0.1, duration: 0.25 };
     return [
       echo('echo-10x64', 10, 64, t),
-      echo('echo-4x16k', 4, 16 * 1024, t),
+      echo('echo-4x16k', 4, 16 * 1024, t, { servers: BULK_SERVERS }),
       bulk(4 << 20),
       idle([20, 100], true, undefined, false),
       burst(100),
@@ -173,7 +173,7 @@ export function scenariosFor(mode: Mode): Scenario[] {
     echo('lat-1x64', 1, 64, t, { metrics: latencyFirst(), ratioMetrics: ['p99_us', 'cpu_us_per_rt'] }),
     echo('rt-100x64', 100, 64, t),
     echo('rt-1000x64', 1000, 64, t),
-    echo('mb-100x16k', 100, 16 * 1024, t, { servers: BULK_SERVERS, metrics: ['mb_per_s', 'cpu_us_per_rt', 'rt_per_s', 'p50_us', 'p99_us', 'timer_p99_ms', 'loadgen_cpu_pct'] }),
+    echo('mb-100x16k', 100, 16 * 1024, t, { servers: BULK_SERVERS, metrics: ['mb_per_s', 'cpu_us_per_rt', 'user_us_per_rt', 'rt_per_s', 'p50_us', 'p99_us', 'timer_p99_ms', 'loadgen_cpu_pct'] }),
     bulk(1 << 30),
     idle([2000, 10000], false),
     idle([2000, 10000], true),

@@ -26,8 +26,9 @@ let scratch: Uint8Array | null = null;
 let pool: Uint8Array | null = null;
 let poolOffset = 0;
 // 32-bit views of the scratch and the slab, for copyWords.
-let scratchWords: Int32Array<ArrayBufferLike> = new Int32Array(0);
-let poolWords: Int32Array<ArrayBufferLike> = new Int32Array(0);
+const NO_WORDS = new Int32Array(0);
+let scratchWords: Int32Array<ArrayBufferLike> = NO_WORDS;
+let poolWords: Int32Array<ArrayBufferLike> = NO_WORDS;
 
 /**
  * Chunks up to this size are copied by copyWords: a small echo's copy then
@@ -36,12 +37,15 @@ let poolWords: Int32Array<ArrayBufferLike> = new Int32Array(0);
  */
 const WORD_COPY_MAX = 256;
 
-/** Copies the scratch's first n bytes to the slab at poolOffset (4-aligned): whole words, then the tail. */
-function copyWords(n: number): void {
+/**
+ * Copies the scratch s's first n bytes into chunk c, which starts at
+ * poolOffset in the slab (8-aligned): whole words, then the tail bytes.
+ * scratchWords is s's, as scratchBuffer() runs before every takeChunk().
+ */
+function copyWords(s: Uint8Array, c: Uint8Array, n: number): void {
   const from = scratchWords, to = poolWords, base = poolOffset >>> 2, words = n >>> 2;
   for (let i = 0; i < words; i++) to[base + i] = from[i]!;
-  const s = scratch!, p = pool!;
-  for (let i = words << 2; i < n; i++) p[poolOffset + i] = s[i]!;
+  for (let i = words << 2; i < n; i++) c[i] = s[i]!;
 }
 
 /**
@@ -54,7 +58,7 @@ function newSlab(): Uint8Array {
   const slab = new Uint8Array(POOL_SIZE);
   markAsUntransferable(slab.buffer);
   poolOffset = 0;
-  poolWords = new Int32Array(slab.buffer);
+  poolWords = new Int32Array(slab.buffer, slab.byteOffset, POOL_SIZE >>> 2);
   return slab;
 }
 
@@ -88,7 +92,7 @@ export function takeChunk(n: number): Uint8Array {
     // A slab found detached (ArrayBuffer.prototype.transfer, where it exists) is replaced.
     if (pool === null || poolOffset + n > POOL_SIZE || pool.byteLength === 0) pool = newSlab();
     const c = new Uint8Array(pool.buffer, pool.byteOffset + poolOffset, n);
-    if (n <= WORD_COPY_MAX) copyWords(n);
+    if (n <= WORD_COPY_MAX) copyWords(s, c, n);
     else c.set(s.subarray(0, n));
     poolOffset = (poolOffset + n + 7) & ~7; // 8-aligned, as Node's pool
     return c;
@@ -99,5 +103,6 @@ export function takeChunk(n: number): Uint8Array {
     return c;
   }
   scratch = null;
+  scratchWords = NO_WORDS; // the caller's now: keep no view of it
   return s;
 }

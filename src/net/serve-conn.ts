@@ -92,8 +92,10 @@ function sharedReadBuffer(): Uint8Array {
 
 // Views of the read buffer's first n bytes, kept by n (direct-mapped): a
 // steady stream of same-sized messages makes no view per read (a fresh
-// subarray() was the only thing serve() allocated per round trip). A chunk
-// is valid only during onData, so handing the same view again is safe.
+// subarray() was most of what serve() allocated per round trip). A chunk
+// is valid only during onData, so handing the same view again is safe. A
+// view of a detached buffer has length 0 and never matches; sharedReadBuffer
+// still drops them all, so they do not keep the old buffer alive.
 const VIEW_SLOTS = 64;
 const EMPTY_VIEW = new Uint8Array(0);
 const views: Uint8Array[] = new Array<Uint8Array>(VIEW_SLOTS).fill(EMPTY_VIEW);

@@ -91,8 +91,8 @@ for (const { backend, skip, make } of backendCases) {
 
     test('repeated and colliding chunk lengths (64, 128, 1, 65…) each arrive as exactly the bytes sent', async () => {
       const np = make();
-      const lengths: number[] = [];
-      const h: ServeHandler = { onData(c, chunk) { lengths.push(chunk.byteLength); c.write(chunk); } };
+      const seen: Uint8Array[] = [];
+      const h: ServeHandler = { onData(c, chunk) { seen.push(chunk); c.write(chunk); } };
       await withServer(np, h, {}, async (addr) => {
         const conn = await dial('tcp', addr, { netpoll: np });
         conn.setReadDeadline(Date.now() + 5000); // a wrong echo fails the read instead of waiting forever
@@ -106,7 +106,10 @@ for (const { backend, skip, make } of backendCases) {
           await conn.close();
         }
       });
-      assert.deepEqual(lengths, [64, 128, 64, 1, 65, 1, 129, 64, 2, 66]);
+      assert.deepEqual(seen.map((c) => c.byteLength), [64, 128, 64, 1, 65, 1, 129, 64, 2, 66]);
+      // Read 7 is a 64-byte read whose slot still holds read 2's view: the same view, no new one.
+      assert.equal(seen[7], seen[2]);
+      assert.notEqual(seen[2], seen[0]); // read 1 (128 B, the same slot) replaced read 0's
       np.shutdown();
     });
 
