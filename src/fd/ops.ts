@@ -129,18 +129,20 @@ export abstract class Op<T> implements Parker, Deferred {
     // Aborted while queued for the lock (the abort itself may have handed it over).
     if (signal !== undefined && signal.aborted) return this.rejectNow(signal.reason, true);
     if (this.mayBeInstant && this.instant()) return this.resolveNow();
-    if (!(this.ownCharge ? this.charge() : spend())) {
+    const pd = this.fd.pollDesc;
+    const fd = this.fd;
+    // The last read came back short and nothing was heard since: the read would say EAGAIN.
+    const drained = pd !== null && this.parksWhenDrained && (fd.ioFlags & DRAINED) !== 0 && pd.readQuiet();
+    // A read that parks without a system call does no work and ends its task's chain of
+    // operations: it is not charged (putting it off would only park it a turn later).
+    if (!drained && !(this.ownCharge ? this.charge() : spend())) {
       const p = this.promise();
       this.watch();
       defer(this);
       return p;
     }
-    const pd = this.fd.pollDesc;
-    const fd = this.fd;
     try {
       if (pd !== null) {
-        // The last read came back short and nothing was heard since: the read would say EAGAIN.
-        const drained = this.parksWhenDrained && (fd.ioFlags & DRAINED) !== 0 && pd.readQuiet();
         const e = pd.prepare(this.mode);
         if (e !== null) return this.rejectNow(e, true);
         if (drained) {

@@ -4,7 +4,7 @@
 // descriptor level-triggered, so whatever a bounded drain leaves behind is
 // handed over again on the next loop turn.
 import type { Poller, ReadyCallback } from '../poller/types.ts';
-import { sliceSpent, startSlice } from './budget.ts';
+import { grant, harvestSpent, startSlice } from './budget.ts';
 import { pollerDrained } from './channels.ts';
 import { counters } from './stats.ts';
 
@@ -18,10 +18,11 @@ export function drain(poller: Poller, onReady: ReadyCallback): void {
   for (let i = 0; i < MAX_DRAINS_PER_TURN; i++) {
     const n = poller.poll(0, onReady, true);
     polls++; events += n;
+    grant(n); // the tasks these events woke may answer this turn
     // A short batch means the kernel had nothing more (a wake-up is not counted).
     if (n < poller.batch - 1) break;
     if (poller.closed) break; // a handler shut the Netpoll down mid-batch
-    if (sliceSpent()) break; // the rest waits in the kernel for the next turn
+    if (harvestSpent()) break; // the rest waits in the kernel for the next turn
   }
   counters.polls += polls;
   counters.events += events;

@@ -2,7 +2,10 @@
 // off, and a turn performs deferred ones only within its own slice, oldest first.
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
-import { BUDGET, DEFAULT_BUDGET, DEFAULT_TIME_SLICE_MS, MIN_SLICE_MS, defer, newTurn, nextTurn, setBudget, setTimeSlice, sliceLength, spend } from '../../src/netpoll/budget.ts';
+import {
+  BUDGET, DEFAULT_BUDGET, DEFAULT_TIME_SLICE_MS, HARVEST_SHARE, MIN_SLICE_MS, defer, grant, harvestSpent, newTurn, nextTurn, setBudget,
+  setTimeSlice, sliceLength, spend, startSlice,
+} from '../../src/netpoll/budget.ts';
 import { seesLoopTimers } from '../../src/netpoll/loop-timers.ts';
 
 const immediate = (): Promise<void> => new Promise((r) => setImmediate(r));
@@ -62,6 +65,33 @@ test('a drain starts a new slice: the operations it resumes run at once, without
   assert.deepEqual([spend(), spend(), spend()], [true, true, false]);
   newTurn(); // what drain() does before each readiness batch
   assert.equal(spend(), true);
+});
+
+test('grant: after a drain woke n tasks, n more operations go at once though the slice is spent; a new turn forgets them', async () => {
+  setBudget(2);
+  await nextTurn();
+  assert.deepEqual([spend(), spend(), spend()], [true, true, false]);
+  grant(3);
+  assert.deepEqual([spend(), spend(), spend(), spend()], [true, true, true, false]);
+  grant(5);
+  newTurn();
+  assert.deepEqual([spend(), spend(), spend()], [true, true, false], 'the new turn has its budget, and no grace left over');
+});
+
+test('a drain harvests for HARVEST_SHARE of the slice, leaving the rest to the tasks it woke', async () => {
+  setTimeSlice(20);
+  try {
+    await nextTurn();
+    startSlice();
+    assert.equal(harvestSpent(), false, 'at the start of the slice');
+    const t0 = performance.now();
+    // Past the share of the longest slice (a timer due sooner only makes the slice shorter).
+    while (performance.now() - t0 < 20 * HARVEST_SHARE + 1) { /* spin */ }
+    assert.equal(harvestSpent(), true);
+    assert.equal(spend(), true, 'the slice itself is not spent yet: woken tasks still run');
+  } finally {
+    setTimeSlice(DEFAULT_TIME_SLICE_MS);
+  }
 });
 
 test('a slice ends when the loop\'s next timer is due, long before its longest length', { skip: seesLoopTimers() ? false : 'loop timers not visible on this thread' }, async () => {
