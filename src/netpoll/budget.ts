@@ -132,8 +132,8 @@ function arm(): void {
 
 /**
  * Counts one operation against this turn's slice. True: go on
- * synchronously. False: the slice is spent; defer the operation or await
- * nextTurn() first.
+ * synchronously (within the slice, or on a drain's grant). False: the
+ * slice is spent; defer the operation or await nextTurn() first.
  */
 export function spend(): boolean {
   if (exhausted) return useGrace();
@@ -187,10 +187,8 @@ export function sliceSpent(): boolean {
 /** True once a drain has harvested for HARVEST_SHARE of the slice (or the slice is spent): it stops there. */
 export function harvestSpent(): boolean {
   if (sliceSpent()) return true;
-  if (sliceStart < 0) return false;
-  const t = now();
-  if (sliceEnd < 0) sliceEnd = sliceStart + sliceLength(sliceStart);
-  return t - sliceStart > (sliceEnd - sliceStart) * HARVEST_SHARE;
+  // A drain's slice has a start, and sliceSpent() has found its end.
+  return sliceStart >= 0 && now() - sliceStart > (sliceEnd - sliceStart) * HARVEST_SHARE;
 }
 
 /** Resolves on the next loop turn (check phase); one promise shared by all waiters. */
