@@ -131,8 +131,7 @@ export abstract class Op<T> implements Parker, Deferred {
     if (this.mayBeInstant && this.instant()) return this.resolveNow();
     const pd = this.fd.pollDesc;
     const fd = this.fd;
-    // The last read came back short and nothing was heard since: the read would say EAGAIN.
-    const drained = pd !== null && this.parksWhenDrained && (fd.ioFlags & DRAINED) !== 0 && pd.readQuiet();
+    const drained = this.drainedNow();
     // A read that parks without a system call does no work and ends its task's chain of
     // operations: it is not charged (putting it off would only park it a turn later).
     if (!drained && !(this.ownCharge ? this.charge() : spend())) {
@@ -161,6 +160,12 @@ export abstract class Op<T> implements Parker, Deferred {
     return p;
   }
 
+  /** A plain read whose last read came back short, with nothing heard since: the read would say EAGAIN. */
+  private drainedNow(): boolean {
+    const pd = this.fd.pollDesc;
+    return pd !== null && this.parksWhenDrained && (this.fd.ioFlags & DRAINED) !== 0 && pd.readQuiet();
+  }
+
   /** attempt() said EAGAIN: wait for readiness, or try again at once if it came meanwhile. */
   private park(): void {
     const pd = this.fd.pollDesc;
@@ -179,8 +184,8 @@ export abstract class Op<T> implements Parker, Deferred {
     try {
       const pd = this.fd.pollDesc;
       if (prepare && pd !== null) {
-        // A deferred start: as locked(), a drained read with nothing heard since parks without the read(2).
-        const drained = this.parksWhenDrained && (this.fd.ioFlags & DRAINED) !== 0 && pd.readQuiet();
+        // A deferred start: as locked(), a drained read parks without the read(2).
+        const drained = this.drainedNow();
         const e = pd.prepare(this.mode);
         if (e !== null) throw e;
         if (drained) { this.park(); return; }

@@ -116,7 +116,7 @@ function timeIsUp(): boolean {
   return t > sliceEnd && overrun();
 }
 
-/** The slice is spent: later operations of this turn are put off. Returns true. */
+/** The slice is spent: later operations of this turn are put off (but for a drain's grant). Returns true. */
 function overrun(): boolean {
   exhausted = true;
   counters.sliceOverruns++;
@@ -138,7 +138,7 @@ function arm(): void {
 export function spend(): boolean {
   if (exhausted) return useGrace();
   const n = ++spent;
-  if (n > BUDGET) return !overrun() || useGrace();
+  if (n > BUDGET) { overrun(); return useGrace(); }
   return n % CLOCK_EVERY !== 0 || !timeIsUp() || useGrace();
 }
 
