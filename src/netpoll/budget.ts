@@ -160,15 +160,27 @@ function onTurn(): void {
   turn = null;
   resolveTurn = null;
   if (r) r();
+  if (!runQueued()) arm();
+}
+
+/**
+ * Performs put-off operations, oldest first, while this turn's slice
+ * lasts; true when none is left. The check phase calls it, and so does a
+ * drain before it harvests: the poll phase comes first in each loop
+ * iteration, so without that, work put off in one check phase would wait
+ * behind the readiness of the next iteration (Go likewise runs what is
+ * already runnable before what a netpoll finds).
+ */
+export function runQueued(): boolean {
   const q = queue;
   while (head < q.length && spend()) {
     const d = q[head]!;
     q[head++] = undefined as unknown as Deferred; // let it go now, not at the next compaction
     d.runDeferred();
   }
-  if (head === q.length) { q.length = 0; head = 0; return; }
+  if (head === q.length) { q.length = 0; head = 0; return true; }
   if (head >= 1024) { queue = q.slice(head); head = 0; }
-  arm();
+  return false; // still armed: only onTurn clears that, and it re-arms when it leaves work
 }
 
 /** Performs d on a later loop turn (check phase), in FIFO order with the other deferred operations. */

@@ -1,10 +1,11 @@
 // One readiness callback's work, shared by both drivers: a new fairness
-// slice (its clock starts here, so the harvest counts against it), then
-// poll(0) in bounded batches. libuv (or the worker) watches the poller's
+// slice (its clock starts here, so the harvest counts against it), the
+// operations put off earlier (oldest work first), then poll(0) in bounded
+// batches. libuv (or the worker) watches the poller's
 // descriptor level-triggered, so whatever a bounded drain leaves behind is
 // handed over again on the next loop turn.
 import type { Poller, ReadyCallback } from '../poller/types.ts';
-import { grant, harvestSpent, startSlice } from './budget.ts';
+import { grant, harvestSpent, runQueued, startSlice } from './budget.ts';
 import { pollerDrained } from './channels.ts';
 import { counters } from './stats.ts';
 
@@ -14,6 +15,7 @@ export const MAX_DRAINS_PER_TURN = 8;
 /** Drains what the kernel has; the caller already waited for it, so this counts as the blocking poll. */
 export function drain(poller: Poller, onReady: ReadyCallback): void {
   startSlice();
+  runQueued();
   let polls = 0, events = 0;
   for (let i = 0; i < MAX_DRAINS_PER_TURN; i++) {
     const n = poller.poll(0, onReady, true);
