@@ -6,13 +6,12 @@
 // already-settled promise (the PacketInfo's own, or a shared one per count).
 import { SyscallError } from '../sys/syscall-error.ts';
 import { C } from '../sys/constants.ts';
-import { M } from '../sys/msg-constants.ts';
 import * as msg from '../sys/msg.ts';
-import { SIZEOF_SOCKADDR_STORAGE } from '../sys/sockaddr.ts';
 import { Op, type OpHost } from '../fd/ops.ts';
 import { settled } from '../fd/op-kinds.ts';
 import type { PacketInfo } from './packet-info.ts';
 import type { ReadAhead } from './packet-readahead.ts';
+import { recvOne } from './recv-one.ts';
 
 const EINTR = -C.EINTR, EAGAIN = -C.EAGAIN, ENOBUFS = -C.ENOBUFS;
 
@@ -23,27 +22,6 @@ const EINTR = -C.EINTR, EAGAIN = -C.EAGAIN, ENOBUFS = -C.ENOBUFS;
  */
 export const RECEIVER_FULL = new SyscallError('sendto', C.EAGAIN);
 const EMPTY = new Uint8Array(0);
-/** Linux: recvfrom returns a cut datagram's full length, so truncation shows without recvmsg. */
-const RECV_FLAGS = msg.RECV_TRUNC_REPORTS_LENGTH ? M.MSG_TRUNC : 0;
-const recvInfo: msg.MsgInfo = { oobn: 0, flags: 0, namelen: 0 };
-
-/** One datagram into buf[off, off+len) and its sender into from: bytes or -errno (EINTR retried). */
-export function recvOne(sysfd: number, buf: Uint8Array, off: number, len: number, from: PacketInfo): number {
-  let res: number;
-  if (msg.RECV_TRUNC_REPORTS_LENGTH) {
-    const sl = from.socklen;
-    do { sl[0] = SIZEOF_SOCKADDR_STORAGE; res = msg.recvfrom(sysfd, buf, off, len, RECV_FLAGS, from.sockaddr, sl); } while (res === EINTR);
-    if (res >= 0) from.filled(Math.min(res, len), res > len);
-    return res;
-  }
-  do res = msg.recvmsg(sysfd, buf, off, len, null, from.sockaddr, 0, recvInfo); while (res === EINTR);
-  if (res >= 0) {
-    from.socklen[0] = recvInfo.namelen;
-    from.filled(res, (recvInfo.flags & M.MSG_TRUNC) !== 0);
-  }
-  return res;
-}
-
 /** readFromInto: one datagram and its sender; resolves to the PacketInfo. */
 export class RecvFromOp extends Op<PacketInfo> {
   private buf: Uint8Array = EMPTY;

@@ -12,7 +12,7 @@ import { C } from '../sys/constants.ts';
 import { HAS_MMSG } from '../sys/msg.ts';
 import { READ_SLOT, RecvRing } from '../sys/msg-ring.ts';
 import type { PacketInfo } from './packet-info.ts';
-import { recvOne } from './packet-ops.ts';
+import { recvOne } from './recv-one.ts';
 
 const EINTR = -C.EINTR, EAGAIN = -C.EAGAIN;
 /** The most datagrams one recvmmsg pulls ahead. */
