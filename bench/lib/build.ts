@@ -24,8 +24,9 @@ function hashOf(file: string, extra: string): string {
 /** The header the load generators share: part of their hash, so an edit to it rebuilds them. */
 export const SHARED_HEADER = resolve(BENCH_DIR, 'proc-cpu.h');
 
-function buildC(name: string, src: string): string {
-  const flags = ['-O2', '-Wall'];
+/** Compiles src (C) into bench/.build, reusing the binary while src, flags and the shared header are unchanged. */
+export function buildC(name: string, src: string, extraFlags: string[] = []): string {
+  const flags = ['-O2', '-Wall', ...extraFlags];
   const out = join(BUILD_DIR, `${name}-${hashOf(src, flags.join(' ') + readFileSync(SHARED_HEADER, 'utf8'))}`);
   if (existsSync(out)) return out;
   const tmp = `${out}.tmp${process.pid}`;
