@@ -17,13 +17,19 @@
 // connections a fixed 2 ms slice put off ~1.8 operations per round trip).
 // A turn whose timer is already due still gets MIN_SLICE_MS, so work moves.
 //
-// A drain harvests readiness for half the slice only (HARVEST_SHARE): the
-// tasks it wakes run after it, as microtasks, and their first operation
-// (an echo's write) may still go at once past the slice's end, one per
-// event harvested (grant()). Putting those off instead made them wait
-// behind the next drain's wake-ups (the poll phase comes before the check
-// phase where put-off work runs): at 1000 busy connections that was ~0.5
-// operations put off per round trip and twice the p99 latency.
+// A drain first performs what earlier turns put off (runQueued(): oldest
+// work first, as Go's scheduler takes its run queues before a netpoll),
+// then harvests readiness until half the slice is used (HARVEST_SHARE;
+// at least one batch, however much the put-off work took). The tasks it
+// wakes run after it, as microtasks, and their first operation (an echo's
+// write) may still go at once past the slice's end, one per event
+// harvested (grant()). Putting those off instead made them wait behind the
+// next drain's wake-ups (the poll phase comes before the check phase where
+// put-off work otherwise runs): at 1000 busy connections that was ~0.5
+// operations put off per round trip and twice the p99 latency. Under a
+// backlog of put-off work that outlasts the slice, the older tasks resumed
+// first take those grants too, and the newly woken ones queue behind them:
+// FIFO, as in Go.
 //
 // A slice starts when the drivers drain the poller (every readiness
 // callback is a loop turn: startSlice() reads the clock there, so the

@@ -16,6 +16,7 @@ export const MAX_DRAINS_PER_TURN = 8;
 export function drain(poller: Poller, onReady: ReadyCallback): void {
   startSlice();
   runQueued();
+  if (poller.closed) return; // a handler the put-off work resumed shut the Netpoll down
   let polls = 0, events = 0;
   for (let i = 0; i < MAX_DRAINS_PER_TURN; i++) {
     const n = poller.poll(0, onReady, true);
