@@ -1,4 +1,4 @@
-// loadgen: the benchmark's load generator (issue 4). One thread, one epoll,
+// loadgen: the benchmark's load generator. One thread, one epoll,
 // many loopback connections. Compiled at run time by bench/lib/build.ts with
 // `cc -O2`; pinned to its own core by the harness with `taskset`.
 //

@@ -1,4 +1,4 @@
-// The benchmark harness of issue 4: netpoll against node:net, Go and C.
+// The benchmark harness: netpoll against node:net, Go and C.
 //
 //   node --import tsx bench/run.ts            full run (~10 minutes)
 //   node --import tsx bench/run.ts --quick    about 2½ minutes, key scenarios

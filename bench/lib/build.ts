@@ -26,6 +26,7 @@ export const SHARED_HEADER = resolve(BENCH_DIR, 'proc-cpu.h');
 
 /** Compiles src (C) into bench/.build, reusing the binary while src, flags and the shared header are unchanged. */
 export function buildC(name: string, src: string, extraFlags: string[] = []): string {
+  mkdirSync(BUILD_DIR, { recursive: true });
   const flags = ['-O2', '-Wall', ...extraFlags];
   const out = join(BUILD_DIR, `${name}-${hashOf(src, flags.join(' ') + readFileSync(SHARED_HEADER, 'utf8'))}`);
   if (existsSync(out)) return out;

@@ -1,4 +1,4 @@
-// The scenarios of issue 4 and their sizes in each mode (quick, full, smoke).
+// The benchmark scenarios and their sizes in each mode (quick, full, smoke).
 import type { MetricKey } from './metrics.ts';
 import type { ServerId } from './servers.ts';
 

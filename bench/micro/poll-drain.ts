@@ -1,4 +1,4 @@
-// Events per second drained by poll(0) (issue 4). K socketpair ends, each
+// Events per second drained by poll(0). K socketpair ends, each
 // readable and writable, are registered with the poller (registration of a
 // ready descriptor raises its event at once); the timed part is only the
 // poll(0) calls that drain all K events. Registration is redone between

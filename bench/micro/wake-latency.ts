@@ -50,7 +50,7 @@ function workerSide(sh: Shared): void {
 function cFloor(iterations: number): { c_p50_us?: number; c_p99_us?: number } {
   try {
     const bin = buildC('wake-latency', resolve(BENCH_DIR, 'micro/wake-latency.c'), ['-pthread']);
-    const out = execFileSync(bin, [String(iterations)], { encoding: 'utf8', timeout: 60_000 });
+    const out = execFileSync(bin, [String(iterations)], { encoding: 'utf8', timeout: 15_000 }); // well inside the micro runner's 60 s for both halves
     const { values } = JSON.parse(out) as { values: { p50_us: number; p99_us: number } };
     return { c_p50_us: values.p50_us, c_p99_us: values.p99_us };
   } catch (e) {

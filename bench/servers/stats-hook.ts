@@ -5,7 +5,7 @@
 // It answers a line "stats" on stdin with one line "stats {json}" on stdout:
 // rss and heapUsed (after gc() when --expose-gc is on), and the lateness of a
 // 10 ms interval timer since the previous "stats": how long the event loop
-// was kept from running timers (the fairness figure of issue 4). "stats nogc"
+// was kept from running timers (the fairness figure). "stats nogc"
 // answers the same without collecting first: the harness asks so at the start
 // of a measured echo window, where two full collections (~10–25 ms with 1000
 // connections) would stall every request in flight and show up as the
