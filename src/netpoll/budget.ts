@@ -172,10 +172,7 @@ function onTurn(): void {
 /**
  * Performs put-off operations, oldest first, while this turn's slice
  * lasts; true when none is left. The check phase calls it, and so does a
- * drain before it harvests: the poll phase comes first in each loop
- * iteration, so without that, work put off in one check phase would wait
- * behind the readiness of the next iteration (Go likewise runs what is
- * already runnable before what a netpoll finds).
+ * drain before it harvests (see the top of this file).
  */
 export function runQueued(): boolean {
   const q = queue;
